@@ -1,0 +1,11 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// TODO: cfst refresh is not implemented yet; this placeholder keeps the command list complete.
+func newRefreshCmd(app *App) *cobra.Command {
+	return &cobra.Command{Use: "refresh", Short: "(not implemented yet)", Hidden: true,
+		RunE: func(*cobra.Command, []string) error {
+			return withCode(ExitError, errNotImplemented, "")
+		}}
+}

@@ -1,0 +1,11 @@
+package cli
+
+import "github.com/spf13/cobra"
+
+// TODO: cfst rotate is not implemented yet; this placeholder keeps the command list complete.
+func newRotateCmd(app *App) *cobra.Command {
+	return &cobra.Command{Use: "rotate", Short: "(not implemented yet)", Hidden: true,
+		RunE: func(*cobra.Command, []string) error {
+			return withCode(ExitError, errNotImplemented, "")
+		}}
+}

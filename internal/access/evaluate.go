@@ -49,6 +49,9 @@ const (
 	ReasonRequireNotMet        Reason = "require_not_met"
 	ReasonBlocked              Reason = "blocked"
 	ReasonNoPolicies           Reason = "no_policies"
+	// ReasonNoServiceAuthPolicy: the application has policies, but neither Service Auth,
+	// Bypass nor Allow ones (only Block), so nothing can ever admit a token.
+	ReasonNoServiceAuthPolicy Reason = "no_service_auth_policy"
 )
 
 // Verdict is the result of evaluating an application's policies for one request.

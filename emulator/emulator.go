@@ -10,6 +10,41 @@
 // (<team>.cloudflareaccess.com), the hostnames of the world's applications (the Access
 // edge), an admin API under /__emulator/, and the Cloudflare API under /client/v4 on any
 // other host.
+//
+// # The Access edge
+//
+// The edge answers as Cloudflare's documentation and cfst's fact sheet describe; the
+// policy decisions come from cfst's internal/access package, the same code that cfst's
+// own analysis uses. Where Cloudflare documents nothing, the emulator chooses:
+//
+//   - Credentials. A client id without a secret, or a secret without a client id, counts
+//     as credentials that do not authenticate. A header sent twice counts with its first
+//     value; in strict mode it is answered with 401. An application that sets
+//     read_service_tokens_from_header reads only that header, a JSON object with lowercase
+//     keys; the standard headers are then ignored, or answered with 401 in strict mode.
+//   - The client. Its address is the connection's peer address and its country is "US".
+//     For tests of ip and geo rules, the emulator-only request headers X-Emulator-Client-IP
+//     and X-Emulator-Country set them instead.
+//   - Sessions. Outside strict mode, a request without credentials that would be sent to
+//     the login page is admitted when it carries a valid CF_Authorization cookie (or
+//     cf-access-token header) issued for the application. Deleting the service token does
+//     not end such a session before its JWT expires. Strict mode ignores cookies and sets
+//     none.
+//   - Application tokens are RS256 JWTs signed by a key made at Start and published at
+//     https://<team>.cloudflareaccess.com/cdn-cgi/access/certs. The edge hands out the same
+//     token for one client, application and session duration for up to 30 seconds.
+//   - The origin never receives CF-Access-Client-Secret, the single credentials header, the
+//     X-Emulator-* headers, or a Cf-Access-Jwt-Assertion sent by the client. It receives
+//     CF-Access-Client-Id, Cf-Access-Jwt-Assertion when Access admitted the request,
+//     Cf-Ray, Cf-Connecting-Ip and Cf-Ipcountry.
+//   - Login events (Server.LoginEvents) record every request whose credentials are
+//     complete and name a client id the account knows, admitted or not, in both modes;
+//     Cloudflare documents this rule for strict mode only. Requests that a Bypass policy
+//     lets through, requests without credentials, faulty credentials and unknown client ids
+//     are not recorded.
+//   - A request to a covered hostname on a path no application covers goes to the origin
+//     of the first application on that hostname, without Access.
+//   - The login redirect carries kid and redirect_url, not Cloudflare's meta parameter.
 package emulator
 
 import (
@@ -23,6 +58,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/cfst/cfst/internal/access"
 )
 
 // Config configures a Server. The zero value serves an empty world on 127.0.0.1:0.
@@ -54,6 +91,7 @@ type Server struct {
 
 	state  *state
 	events *eventLog
+	edge   *edgeRuntime
 }
 
 // Start listens on cfg.Addr and serves until Close. The listener is bound before Start
@@ -111,6 +149,9 @@ func newServer(cfg Config) (*Server, error) {
 	}
 	s.state = st
 	s.events = newEventLog()
+	if s.edge, err = newEdgeRuntime(world.TeamDomain()); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -118,6 +159,7 @@ func newServer(cfg Config) (*Server, error) {
 func (s *Server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	s.edge.close()
 	_ = s.http.Shutdown(ctx)
 	s.inflight.Wait()
 }
@@ -174,7 +216,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case host == s.world.TeamDomain():
 		s.serveTeam(w, r)
 	case s.isEdgeHost(host):
-		s.serveEdge(w, r)
+		if !s.injectEdgeFault(w, r) {
+			s.serveEdge(w, r)
+		}
 	default:
 		s.serveAPI(w, r)
 	}
@@ -188,3 +232,9 @@ func hostOnly(hostport string) string {
 	}
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
+
+// TeamDomain is the team's Access domain, <team>.cloudflareaccess.com.
+func (s *Server) TeamDomain() string { return s.world.TeamDomain() }
+
+// Hostnames lists the literal hostnames the edge serves now, sorted.
+func (s *Server) Hostnames() []string { return access.Hostnames(s.state.applications()) }

@@ -60,8 +60,15 @@ type issuedToken struct {
 	issuedAt time.Time
 }
 
+// processKey is the RSA key every emulator in this process signs with. Generating a
+// 2048-bit key takes about a second under the race detector, and tests start hundreds of
+// emulators; a key shared within one process changes nothing a client can observe.
+var processKey = sync.OnceValues(func() (*rsa.PrivateKey, error) {
+	return rsa.GenerateKey(rand.Reader, 2048)
+})
+
 func newSigner(teamDomain string) (*signer, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	key, err := processKey()
 	if err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}

@@ -72,6 +72,12 @@ func newSigner(teamDomain string) (*signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
 	}
+	return newSignerWithKey(teamDomain, key)
+}
+
+// newSignerWithKey is newSigner with a given key, for the tests that need two teams whose
+// keys differ.
+func newSignerWithKey(teamDomain string, key *rsa.PrivateKey) (*signer, error) {
 	spki, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	if err != nil {
 		return nil, fmt.Errorf("encode signing key: %w", err)

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -145,7 +146,11 @@ func TestSignerVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := newSigner("team.cloudflareaccess.com")
+	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := newSignerWithKey("team.cloudflareaccess.com", otherKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/cfst/cfst/internal/secret"
 )
 
 // App holds what every command takes from the outside world, so tests can replace it: the
@@ -29,6 +32,10 @@ type App struct {
 	ZoneID    string
 	Timeout   time.Duration
 	Verbose   bool
+
+	// secrets holds every secret this run has seen (API token, client secrets), so that
+	// debug output and error messages are scrubbed of them.
+	secrets secret.Scrubber
 }
 
 // Main runs cfst with the process's arguments and streams and returns the exit code.
@@ -60,14 +67,18 @@ func Run(ctx context.Context, app *App, args []string) int {
 	if ctx.Err() != nil && exitCodeOf(err) == ExitError {
 		err = withCode(ExitCancelled, fmt.Errorf("interrupted"), "")
 	}
-	printError(app.Streams, err)
+	printError(app.Streams, &app.secrets, err)
 	return exitCodeOf(err)
 }
 
-func printError(streams *Streams, err error) {
-	fmt.Fprintf(streams.Err, "cfst: %s\n", firstLine(err.Error()))
+// printError prints err and its hint on stderr, scrubbed of every secret the run has seen.
+func printError(streams *Streams, secrets *secret.Scrubber, err error) {
+	if errors.Is(err, errQuiet) {
+		return
+	}
+	fmt.Fprintf(streams.Err, "cfst: %s\n", secrets.Scrub(firstLine(err.Error())))
 	if hint := hintOf(err); hint != "" {
-		fmt.Fprintf(streams.Err, "hint: %s\n", hint)
+		fmt.Fprintf(streams.Err, "hint: %s\n", secrets.Scrub(hint))
 	}
 }
 
@@ -93,32 +104,44 @@ built-in emulator (try 'cfst demo').`,
 		return usageError(fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()), "%s", err)
 	})
 	addGlobalFlags(root, app)
-	for _, newCmd := range commands {
+	for _, newCmd := range commands() {
 		root.AddCommand(newCmd(app))
 	}
 	root.AddCommand(helpTopics()...)
 	return root
 }
 
-// commands lists every cfst command, in the order help shows them.
-var commands = []func(*App) *cobra.Command{
-	newCreateCmd, newListCmd, newShowCmd, newRefreshCmd, newRotateCmd,
-	newDisableCmd, newEnableCmd, newDeleteCmd,
-	newTestCmd, newCurlCmd, newExecCmd, newProxyCmd,
-	newAppsCmd, newGrantCmd, newUngrantCmd, newDoctorCmd,
-	newUsageCmd, newMonitorCmd, newAlertsCmd,
-	newEmulateCmd, newDemoCmd,
+// commands lists every cfst command, in the order help shows them. It is a function, not a
+// variable, because the demo runs commands through Run, which builds this list.
+func commands() []func(*App) *cobra.Command {
+	return []func(*App) *cobra.Command{
+		newCreateCmd, newListCmd, newShowCmd, newRefreshCmd, newRotateCmd,
+		newDisableCmd, newEnableCmd, newDeleteCmd,
+		newTestCmd, newCurlCmd, newExecCmd, newProxyCmd,
+		newAppsCmd, newGrantCmd, newUngrantCmd, newDoctorCmd,
+		newUsageCmd, newMonitorCmd, newAlertsCmd,
+		newEmulateCmd, newDemoCmd,
+	}
 }
 
+// addGlobalFlags binds the global flags. An App that arrives with a field already set (the
+// demo points EnvFile at its own directory) keeps it as the flag's default.
 func addGlobalFlags(root *cobra.Command, app *App) {
+	if app.EnvFile == "" {
+		app.EnvFile = ".env"
+	}
+	if app.Timeout == 0 {
+		app.Timeout = 30 * time.Second
+	}
 	flags := root.PersistentFlags()
-	flags.StringVar(&app.EnvFile, "env-file", ".env", "`file` holding credentials and settings")
-	flags.StringVar(&app.Prefix, "prefix", "",
+	flags.StringVar(&app.EnvFile, "env-file", app.EnvFile, "`file` holding credentials and settings")
+	flags.StringVar(&app.Prefix, "prefix", app.Prefix,
 		"credential name prefix: 'CI' means CI_CLIENT_ID and CI_CLIENT_SECRET")
-	flags.StringVar(&app.AccountID, "account", "", "Cloudflare account `id` (CLOUDFLARE_ACCOUNT_ID)")
-	flags.StringVar(&app.ZoneID, "zone", "", "manage zone-scoped tokens of this zone `id`")
-	flags.DurationVar(&app.Timeout, "timeout", 30*time.Second, "give up on the API after this long")
-	flags.BoolVarP(&app.Verbose, "verbose", "v", false, "show HTTP exchanges, secrets redacted")
+	flags.StringVar(&app.AccountID, "account", app.AccountID,
+		"Cloudflare account `id` (CLOUDFLARE_ACCOUNT_ID)")
+	flags.StringVar(&app.ZoneID, "zone", app.ZoneID, "manage zone-scoped tokens of this zone `id`")
+	flags.DurationVar(&app.Timeout, "timeout", app.Timeout, "give up on the API after this long")
+	flags.BoolVarP(&app.Verbose, "verbose", "v", app.Verbose, "show HTTP exchanges, secrets redacted")
 }
 
 func version() string {

@@ -2,10 +2,7 @@ package cli
 
 import "github.com/spf13/cobra"
 
-// TODO: cfst enable is not implemented yet; this placeholder keeps the command list complete.
+// newEnableCmd builds `cfst enable`; it shares its code with disable (disable.go).
 func newEnableCmd(app *App) *cobra.Command {
-	return &cobra.Command{Use: "enable", Short: "(not implemented yet)", Hidden: true,
-		RunE: func(*cobra.Command, []string) error {
-			return withCode(ExitError, errNotImplemented, "")
-		}}
+	return switchCommand(app, true, runSwitch)
 }

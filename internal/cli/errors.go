@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+
+	"github.com/spf13/cobra"
 )
 
 // exitError is an error with the exit code it maps to and an optional hint that tells the
@@ -15,6 +17,10 @@ type exitError struct {
 
 func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
+
+// errQuiet is the error of a command that has said all it had to say, or was asked to say
+// nothing (curl -s, exec passing on its child's exit code): Run prints nothing for it.
+var errQuiet = errors.New("")
 
 // withCode wraps err with an exit code and a hint. The hint may be empty.
 func withCode(code int, err error, hint string) error {
@@ -48,3 +54,28 @@ func hintOf(err error) string {
 }
 
 var errNotImplemented = errors.New("not implemented yet")
+
+// noArgs rejects positional arguments with a usage error.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError(fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath()),
+			"%s takes no arguments, got %q", cmd.CommandPath(), args[0])
+	}
+	return nil
+}
+
+// exactArgs accepts exactly n positional arguments, named name in the error (such as
+// "NAME" or "TOKEN"), and rejects any other count with a usage error.
+func exactArgs(n int, name string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) == n {
+			return nil
+		}
+		hint := fmt.Sprintf("run '%s --help' for usage", cmd.CommandPath())
+		if len(args) < n {
+			return usageError(hint, "%s needs %s", cmd.CommandPath(), name)
+		}
+		return usageError(hint, "%s takes one %s, got %d arguments", cmd.CommandPath(), name,
+			len(args))
+	}
+}

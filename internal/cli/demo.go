@@ -107,6 +107,9 @@ func (t *demoTour) steps() []func(context.Context) error {
 	return []func(context.Context) error{
 		t.showWorld,
 		t.showLifecycle,
+		t.showTest,
+		t.showPolicyInsight,
+		t.showRevoke,
 	}
 }
 
@@ -173,6 +176,26 @@ func (t *demoTour) showLifecycle(ctx context.Context) error {
 	t.run(ctx, "list")
 	t.run(ctx, "rotate", "demo-ci", "--grace", "1h")
 	t.run(ctx, "show", "demo-ci")
+	return nil
+}
+
+// showTest probes every service of the world at once: each failure class of the default
+// world shows up once, with the hint that names its cause.
+func (t *demoTour) showTest(ctx context.Context) error {
+	t.heading("Test every service at once", "One request per service, all in parallel; "+
+		"each answer is sorted into a class with a hint.\nThe exit code says whether the "+
+		"token was rejected (9) or only a backend is down (8).")
+	t.run(ctx, append([]string{"test"}, t.srv.Hostnames()...)...)
+	return nil
+}
+
+// showRevoke ends the tour the way a token's life ends: deleted, and its credentials
+// gone from .env while every other line stays.
+func (t *demoTour) showRevoke(ctx context.Context) error {
+	t.heading("Revoke", "Deleting a token cuts it off at once; cfst also removes its "+
+		"credentials from .env.\nWithout a terminal, --yes is required.")
+	t.run(ctx, "delete", "demo-ci", "--yes")
+	t.showEnvFile()
 	return nil
 }
 

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -263,9 +264,15 @@ func testOutcome(ctx context.Context, results []probe.Result) error {
 			"%d of %d targets %s a backend or tunnel down", down, summary.Total,
 			plural(down, "has", "have")), "")
 	case probe.ExitFailed:
-		failed := summary.Total - summary.OK - summary.BackendDown - summary.TunnelDown
-		return withCode(ExitRejected, fmt.Errorf("%d of %d targets failed", failed,
-			summary.Total), "")
+		down := summary.BackendDown + summary.TunnelDown
+		failed := summary.Total - summary.OK - down
+		msg := fmt.Sprintf("%d of %d targets rejected the token, answered unexpectedly or "+
+			"could not be reached", failed, summary.Total)
+		if down > 0 {
+			msg += fmt.Sprintf("; %d more %s a backend or tunnel down", down,
+				plural(down, "has", "have"))
+		}
+		return withCode(ExitRejected, errors.New(msg), "")
 	}
 	return nil
 }

@@ -261,7 +261,8 @@ func TestExitCodes(t *testing.T) {
 			"cfst: the token was accepted everywhere, but 2 of 3 targets have a backend or " +
 				"tunnel down"},
 		{[]string{"ok.example.com", "down.example.com", "login.example.com"}, ExitRejected,
-			"cfst: 1 of 3 targets failed"},
+			"cfst: 1 of 3 targets rejected the token, answered unexpectedly or could not " +
+				"be reached; 1 more has a backend or tunnel down"},
 	}
 	for _, tt := range tests {
 		run := f.run(append([]string{"test"}, tt.targets...)...)

@@ -164,6 +164,10 @@ func TestExecSecretNotInArgv(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitForComm(t, childPID, "sleep")
+	if ppid := parentPID(t, childPID); ppid != p.cmd.Process.Pid {
+		t.Fatalf("process %d is a child of %d, not of cfst (%d)", childPID, ppid,
+			p.cmd.Process.Pid)
+	}
 	for _, pid := range []int{p.cmd.Process.Pid, childPID} {
 		argv := readProc(t, pid, "cmdline")
 		assertNoCanary(t, fmt.Sprintf("/proc/%d/cmdline", pid), argv)
@@ -191,6 +195,19 @@ func readProc(t *testing.T, pid int, name string) string {
 		t.Fatalf("read /proc/%d/%s: %v", pid, name, err)
 	}
 	return string(data)
+}
+
+// parentPID reads the parent's pid from /proc/PID/stat, whose second field, the
+// command name in parentheses, may hold spaces.
+func parentPID(t *testing.T, pid int) int {
+	t.Helper()
+	stat := readProc(t, pid, "stat")
+	fields := strings.Fields(stat[strings.LastIndexByte(stat, ')')+1:])
+	ppid, err := strconv.Atoi(fields[1])
+	if err != nil {
+		t.Fatalf("/proc/%d/stat: %q", pid, stat)
+	}
+	return ppid
 }
 
 // waitForComm waits until pid runs the program named comm (after sh's exec).

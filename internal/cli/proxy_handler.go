@@ -18,6 +18,12 @@ import (
 // accessCookie is the cookie Access sets after admitting a request.
 const accessCookie = "CF_Authorization"
 
+// proxyFlushInterval bounds how long a response body with a known length may wait in
+// the proxy's buffer. Server-sent events and bodies of unknown length are flushed at
+// every write whatever it is (httputil.ReverseProxy does that), so streams are not
+// delayed; flushing every write of other bodies too would cost a system call each.
+const proxyFlushInterval = 0
+
 // accessHeaderPrefix is the canonical prefix of every header Access reads or sets.
 const accessHeaderPrefix = "Cf-Access-"
 
@@ -174,7 +180,7 @@ func (p *accessProxy) reverseProxy(up *upstream) *httputil.ReverseProxy {
 			stripClientAccess(pr.Out, p.passCookie)
 		},
 		Transport:      p,
-		FlushInterval:  -1,
+		FlushInterval:  proxyFlushInterval,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       quietServerLog(),

@@ -31,6 +31,9 @@ type Config struct {
 	History int
 	// Services are probed each round, in the format of `cfst test --services`.
 	Services []probe.Target
+	// ServicesFile is the file the services came from when the configuration names one
+	// (services_file), resolved against the configuration's directory; else empty.
+	ServicesFile string
 	Tokens   TokenConfig
 	Alerts   AlertConfig
 }
@@ -169,6 +172,7 @@ func ParseConfig(name string, data []byte, lookup func(string) string) (*Config,
 	if cfg.Services, err = file.services(name, data); err != nil {
 		return nil, err
 	}
+	cfg.ServicesFile = file.servicesPath(name)
 	return cfg, nil
 }
 
@@ -299,15 +303,21 @@ func (f *configFile) services(name string, data []byte) ([]probe.Target, error) 
 	case f.ServicesFile != "" && !f.Services.IsZero():
 		return nil, fmt.Errorf("%s: give services or services_file, not both", name)
 	case f.ServicesFile != "":
-		path := f.ServicesFile
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(filepath.Dir(name), path)
-		}
-		return probe.LoadServices(path)
+		return probe.LoadServices(f.servicesPath(name))
 	case f.Services.IsZero():
 		return nil, nil
 	}
 	return probe.ParseServices(name, servicesOnly(data, &f.Services))
+}
+
+// servicesPath is services_file relative to the directory of the configuration name, or
+// empty when there is none.
+func (f *configFile) servicesPath(name string) string {
+	path := f.ServicesFile
+	if path != "" && !filepath.IsAbs(path) {
+		path = filepath.Join(filepath.Dir(name), path)
+	}
+	return path
 }
 
 // servicesOnly returns the configuration with every line blanked that is not part of the

@@ -7,12 +7,43 @@ import (
 	"time"
 )
 
-// WatchFiles calls changed whenever one of paths is created, removed, or gets a new
-// modification time or size, checking every interval until ctx ends. It polls rather than
-// subscribing to the file system, so it works on every platform and with editors that
-// replace a file instead of writing it.
+// FileWatch notices when files change: created, removed, or given a new modification
+// time or size. It polls rather than subscribing to the file system, so it works on every
+// platform and with editors (and cfst) that replace a file instead of writing it. It is
+// not safe for concurrent use.
+type FileWatch struct {
+	paths []string
+	stamp string
+}
+
+// NewFileWatch watches paths from now on.
+func NewFileWatch(paths ...string) *FileWatch {
+	w := &FileWatch{}
+	w.Reset(paths...)
+	return w
+}
+
+// Reset watches paths, as they are now, instead of the files watched before.
+func (w *FileWatch) Reset(paths ...string) {
+	w.paths = append([]string(nil), paths...)
+	w.stamp = fileStamps(w.paths)
+}
+
+// Changed reports whether any file changed since NewFileWatch, Reset or the last call
+// that reported a change.
+func (w *FileWatch) Changed() bool {
+	now := fileStamps(w.paths)
+	if now == w.stamp {
+		return false
+	}
+	w.stamp = now
+	return true
+}
+
+// WatchFiles calls changed whenever one of paths changes (see FileWatch), checking every
+// interval until ctx ends.
 func WatchFiles(ctx context.Context, paths []string, interval time.Duration, changed func()) {
-	last := fileStamps(paths)
+	watch := NewFileWatch(paths...)
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
@@ -21,9 +52,7 @@ func WatchFiles(ctx context.Context, paths []string, interval time.Duration, cha
 			return
 		case <-ticker.C:
 		}
-		now := fileStamps(paths)
-		if now != last {
-			last = now
+		if watch.Changed() {
 			changed()
 		}
 	}

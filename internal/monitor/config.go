@@ -34,8 +34,8 @@ type Config struct {
 	// ServicesFile is the file the services came from when the configuration names one
 	// (services_file), resolved against the configuration's directory; else empty.
 	ServicesFile string
-	Tokens   TokenConfig
-	Alerts   AlertConfig
+	Tokens       TokenConfig
+	Alerts       AlertConfig
 }
 
 // TokenConfig says which service tokens to watch and how.

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/cfst/cfst/internal/access"
 	"github.com/cfst/cfst/internal/probe"
@@ -48,17 +49,25 @@ type policyHinter struct {
 	ready   bool
 }
 
+// policyHintBudget bounds the API reads of the hints, retries included, so that an API
+// that is down or slow delays a failing run by this much at most.
+const policyHintBudget = 10 * time.Second
+
+// load reads the token and the account's applications and policies, within
+// policyHintBudget; on failure the hints stay generic.
 func (h *policyHinter) load() {
 	client, err := h.app.accessClient()
 	if err != nil {
 		h.app.debugf("no policy hints: %s", firstLine(err.Error()))
 		return
 	}
-	if h.subject, err = h.app.resolveSubject(h.ctx, client, ""); err != nil {
+	ctx, cancel := context.WithTimeout(h.ctx, policyHintBudget)
+	defer cancel()
+	if h.subject, err = h.app.resolveSubject(ctx, client, ""); err != nil {
 		h.app.debugf("no policy hints: %s", firstLine(err.Error()))
 		return
 	}
-	if h.setup, err = loadAccessSetup(h.ctx, client); err != nil {
+	if h.setup, err = loadAccessSetup(ctx, client); err != nil {
 		h.app.debugf("no policy hints: %s", firstLine(err.Error()))
 		return
 	}

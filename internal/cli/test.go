@@ -141,13 +141,14 @@ func runTest(ctx context.Context, app *App, opts *testOptions) error {
 	defer prober.Client.CloseIdleConnections()
 	runCtx, cancel := withOptionalTimeout(ctx, opts.Deadline)
 	defer cancel()
+	// Refusals name the matched application and its policies when the API can be
+	// read; the API is read only on the first refusal, so a clean run never calls it.
+	prober.Annotate = app.policyAnnotator(runCtx)
 	started := time.Now()
 	creds := probe.Credentials{ClientID: clientID, Secret: clientSecret}
 	results := app.collectResults(prober.Run(runCtx, targets, creds), len(targets),
 		opts.Output == formatText && !app.Streams.OutTTY, opts.CompareAnonymous)
 	elapsed := time.Since(started)
-	// TODO: call policyHints (policyhint.go) here once it exists, so that
-	// login_redirect and forbidden hints name the application and its policies.
 	if err := app.printTestReport(results, opts, elapsed); err != nil {
 		return err
 	}

@@ -75,8 +75,8 @@ func runDemo(ctx context.Context, app *App, opts *demoOptions) error {
 			return err
 		}
 	}
-	fmt.Fprintln(tour.out, "\nThat was cfst. Point it at your own account with CLOUDFLARE_API_TOKEN and "+
-		"CLOUDFLARE_ACCOUNT_ID;\nsee 'cfst help environment'.")
+	fmt.Fprintln(tour.out, "\nThat was cfst. Point it at your own account with "+
+		"CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID;\nsee 'cfst help environment'.")
 	return nil
 }
 
@@ -109,6 +109,9 @@ func (t *demoTour) steps() []func(context.Context) error {
 		t.showLifecycle,
 		t.showTest,
 		t.showPolicyInsight,
+		t.showHandoff,
+		t.showUsage,
+		t.showMonitor,
 		t.showRevoke,
 	}
 }
@@ -122,12 +125,24 @@ func (t *demoTour) heading(title, text string) {
 // command is part of the tour (the demo shows failures on purpose), so only its exit code
 // is reported.
 func (t *demoTour) run(ctx context.Context, args ...string) int {
-	fmt.Fprintf(t.out, "\n$ cfst %s\n", strings.Join(args, " "))
+	fmt.Fprintf(t.out, "\n$ cfst %s\n", shellLine(args))
 	code := Run(ctx, t.app, args)
 	if code != ExitOK {
 		fmt.Fprintf(t.out, "(exit code %d)\n", code)
 	}
 	return code
+}
+
+// shellLine writes args as a shell would need them typed, quoting those that need it.
+func shellLine(args []string) string {
+	quoted := make([]string, len(args))
+	for i, arg := range args {
+		quoted[i] = arg
+		if !shellSafe(arg) && arg != "--" && !strings.HasPrefix(arg, "-") {
+			quoted[i] = "'" + strings.ReplaceAll(arg, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " ")
 }
 
 func (t *demoTour) showWorld(context.Context) error {
@@ -208,7 +223,8 @@ func (t *demoTour) showEnvFile() {
 		fmt.Fprintf(t.out, "\n(no %s: %v)\n", filepath.Base(path), err)
 		return
 	}
-	fmt.Fprintf(t.out, "\n$ cat .env    # mode %04o, secrets masked by the demo\n", info.Mode().Perm())
+	fmt.Fprintf(t.out, "\n$ cat .env    # mode %04o, secrets masked by the demo\n",
+		info.Mode().Perm())
 	file, err := dotenv.Load(path)
 	if err != nil {
 		fmt.Fprintf(t.out, "(unreadable: %v)\n", err)

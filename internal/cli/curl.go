@@ -29,9 +29,12 @@ type curlOptions struct {
 	Include    bool
 	Head       bool
 	OutFile    string
-	Silent     bool
-	Fail       bool
-	Conn       connectionOptions
+	// Silent is -s. ShowError is -S: with -s, errors still go to stderr, as with curl -sS;
+	// notes and warnings do not.
+	Silent    bool
+	ShowError bool
+	Fail      bool
+	Conn      connectionOptions
 }
 
 func newCurlCmd(app *App) *cobra.Command {
@@ -55,7 +58,8 @@ token comes from .env or the environment.
 
 When the answer is not what a working token gets (a login redirect, a 401 or 403 from
 Access, a down backend or tunnel), a note with its class and a hint goes to stderr
-(unless -s).
+(unless -s). -s silences notes, warnings and errors alike; -sS, as in curl, keeps the
+errors: the reason for exit 7 or 22.
 
 Exit codes: 0 when an HTTP answer arrived, whatever its status; 22 with --fail when the
 status is 400 or more (as curl; the body is not written); 7 when no answer arrived
@@ -79,10 +83,14 @@ flags.`,
 			"joined with &)")
 	flags.StringArrayVar(&opts.DataBinary, "data-binary", nil,
 		"send `DATA` or @FILE as the body exactly as it is")
-	flags.BoolVarP(&opts.Include, "include", "i", false, "write the response headers before the body")
+	flags.BoolVarP(&opts.Include, "include", "i", false,
+		"write the response headers before the body")
 	flags.BoolVarP(&opts.Head, "head", "I", false, "send HEAD and write the response headers only")
-	flags.StringVarP(&opts.OutFile, "output", "o", "", "write the body to `FILE` instead of stdout")
+	flags.StringVarP(&opts.OutFile, "output", "o", "",
+		"write the body to `FILE` instead of stdout")
 	flags.BoolVarP(&opts.Silent, "silent", "s", false, "write no notes or errors to stderr")
+	flags.BoolVarP(&opts.ShowError, "show-error", "S", false,
+		"with -s, still write errors to stderr")
 	flags.BoolVarP(&opts.Fail, "fail", "f", false,
 		"exit 22 without writing the body when the HTTP status is 400 or more")
 	flags.BoolVar(&opts.Conn.AllowHTTP, "allow-http", false,
@@ -116,6 +124,9 @@ func runCurl(ctx context.Context, app *App, opts *curlOptions) error {
 	defer resp.Body.Close()
 	return app.writeCurlResponse(target, resp, opts)
 }
+
+// quietErrors reports whether errors go unsaid: -s without -S.
+func (opts *curlOptions) quietErrors() bool { return opts.Silent && !opts.ShowError }
 
 // checkCurlScheme refuses plain http without --allow-http, and warns with it.
 func (app *App) checkCurlScheme(req *http.Request, opts *curlOptions) error {
@@ -164,7 +175,7 @@ func (app *App) curlClient(opts *curlOptions, host string) (*http.Client, error)
 func (app *App) curlNetworkError(opts *curlOptions, err error) error {
 	detail, hint := probe.DescribeError(err, app.Timeout)
 	err = withCode(ExitUnreachable, fmt.Errorf("%s", app.secrets.Scrub(detail)), hint)
-	if opts.Silent {
+	if opts.quietErrors() {
 		return withCode(ExitUnreachable, errQuiet, "")
 	}
 	return err
@@ -201,7 +212,7 @@ func (app *App) writeCurlResponse(target probe.Target, resp *http.Response,
 // curlHTTPFailure is --fail's answer to a status of 400 or more: no body, exit 22.
 func (app *App) curlHTTPFailure(target probe.Target, resp *http.Response,
 	opts *curlOptions) error {
-	if opts.Silent {
+	if opts.quietErrors() {
 		return withCode(ExitHTTPError, errQuiet, "")
 	}
 	body, _ := transport.ReadLimited(resp.Body, probe.BodyLimit)

@@ -21,7 +21,7 @@ func TestCurlOptions(t *testing.T) {
 	record := func(_ context.Context, _ *App, opts *curlOptions) error { got = opts; return nil }
 
 	err := parse(t, curlCommand(testApp(), record), "-X", "PUT", "-H", "A: 1", "-H", "B: 2, 3",
-		"-d", "x=1", "-d", "@f", "--data-binary", "@g", "-i", "-o", "out", "-s", "--fail",
+		"-d", "x=1", "-d", "@f", "--data-binary", "@g", "-i", "-o", "out", "-sS", "--fail",
 		"--allow-http", "--connect-to", "::127.0.0.1:1", "https://a.example.com/p")
 	if err != nil {
 		t.Fatal(err)
@@ -30,8 +30,25 @@ func TestCurlOptions(t *testing.T) {
 		!slices.Equal(got.Headers, []string{"A: 1", "B: 2, 3"}) ||
 		!slices.Equal(got.Data, []string{"x=1", "@f"}) ||
 		!slices.Equal(got.DataBinary, []string{"@g"}) || !got.Include || got.OutFile != "out" ||
-		!got.Silent || !got.Fail || !got.Conn.AllowHTTP || len(got.Conn.ConnectTo) != 1 {
+		!got.Silent || !got.ShowError || !got.Fail || !got.Conn.AllowHTTP ||
+		len(got.Conn.ConnectTo) != 1 {
 		t.Errorf("got %+v", *got)
+	}
+	// The help's example, and the long forms.
+	for _, args := range [][]string{
+		{"-sS", "--fail", "-o", "report.csv", "https://ha.example.com/export"},
+		{"--silent", "--show-error", "--fail", "https://ha.example.com/export"},
+	} {
+		got = nil
+		if err := parse(t, curlCommand(testApp(), record), args...); err != nil ||
+			!got.Silent || !got.ShowError || !got.Fail {
+			t.Errorf("%q: err %v, got %+v", args, err, got)
+		}
+	}
+	got = nil
+	err = parse(t, curlCommand(testApp(), record), "-S", "https://a.example.com/")
+	if err != nil || got.Silent || !got.ShowError {
+		t.Errorf("-S alone: err %v, got %+v", err, got)
 	}
 	for _, args := range [][]string{{}, {"a", "b"}, {"-X"}} {
 		got = nil
@@ -232,10 +249,17 @@ func TestCurlFailureClasses(t *testing.T) {
 			[]string{"cfst: the server answered HTTP 502 (backend_down: HTTP 502)",
 				"hint: Access admitted the token"}},
 		{[]string{"-sf", "down.example.com"}, ExitHTTPError, "", nil},
+		{[]string{"-sSf", "down.example.com"}, ExitHTTPError, "",
+			[]string{"cfst: the server answered HTTP 502 (backend_down: HTTP 502)",
+				"hint: Access admitted the token"}},
+		{[]string{"-sS", "down.example.com"}, 0, "502: Bad gateway", nil},
+		{[]string{"-S", "down.example.com"}, 0, "502: Bad gateway",
+			[]string{"cfst: backend_down: HTTP 502", "hint: Access admitted the token"}},
 		{[]string{"login.example.com"}, 0, "",
 			[]string{"cfst: login_redirect: HTTP 302 to the Access login page",
 				"hint: Access wants an identity login"}},
 		{[]string{"-s", "login.example.com"}, 0, "", nil},
+		{[]string{"-sS", "login.example.com"}, 0, "", nil},
 		{[]string{"http://echo.example.com/"}, ExitRefused, "",
 			[]string{`cfst: refusing to send the client secret over plain http to ` +
 				`"echo.example.com"`, "hint: use an https URL, or pass --allow-http"}},
@@ -245,6 +269,10 @@ func TestCurlFailureClasses(t *testing.T) {
 				"hint: nothing accepts connections there"}},
 		{[]string{"-s", "--connect-to", "gone.example.com:443:" + transporttest.ClosedPort(t),
 			"gone.example.com"}, ExitUnreachable, "", nil},
+		{[]string{"-sS", "--connect-to", "gone.example.com:443:" +
+			transporttest.ClosedPort(t), "gone.example.com"}, ExitUnreachable, "",
+			[]string{"cfst: connect: connection refused by 127.0.0.1:",
+				"hint: nothing accepts connections there"}},
 		{[]string{"-H", "no colon", "echo.example.com"}, ExitUsage, "",
 			[]string{"cfst: header 1 (-H) is not 'Name: value'",
 				"hint: write -H 'Name: value'"}},

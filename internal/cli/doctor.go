@@ -13,6 +13,7 @@ import (
 // doctorOptions are the parsed flags of `cfst doctor`.
 type doctorOptions struct {
 	Output string
+	Conn   connectionOptions
 }
 
 func newDoctorCmd(app *App) *cobra.Command {
@@ -29,14 +30,18 @@ with the fix for each problem:
   account                          the account (or zone) exists and the API token reaches it
   permission "..."                 one line per read permission, naming the commands that
                                    need it; write permissions cannot be checked without
-                                   changing something, so create, rotate and grant report
-                                   a missing one themselves
+                                   changing something, so create, rotate, grant and
+                                   alerts setup report a missing one themselves
   credentials                      the client id in .env (or the environment, under
                                    --prefix) belongs to an existing, enabled, unexpired token
   expiry                           days until the token expires (warns below 30)
   strict mode                      whether strict service token authentication is on, and
                                    what that changes
   applications                     which Access applications let the token through
+  secret                           one live request with the credentials to an application
+                                   that admits the token proves the secret: the API can
+                                   vouch for the client id only (--cacert and --connect-to
+                                   apply)
   clock                            the local clock against the API's Date header (warns
                                    beyond 30 seconds)
 
@@ -49,6 +54,7 @@ any check fails; warnings alone exit 0.`,
 			return runDoctor(cmd.Context(), app, opts)
 		},
 	}
+	addConnectionFlags(cmd.Flags(), &opts.Conn)
 	addOutputFlag(cmd, &opts.Output, formatText, formatJSON)
 	return cmd
 }
@@ -82,6 +88,14 @@ type doctorRun struct {
 	tokens    []cloudflare.Token
 	tokensErr error
 	subject   *tokenSubject
+	// source says where the credentials came from: the .env path, or "environment".
+	source string
+	// usable is set when the credentials check passed: the token exists, is enabled and
+	// has not expired.
+	usable bool
+	// setup is the Access configuration the applications check read; nil when it could
+	// not.
+	setup *accessSetup
 }
 
 func (run *doctorRun) add(check, message string, status checkStatus, fix string) {
@@ -100,6 +114,7 @@ func runDoctor(ctx context.Context, app *App, opts *doctorOptions) error {
 		run.checkCredentials()
 		run.checkStrictMode(ctx)
 		run.checkApplications(ctx)
+		run.checkSecret(ctx, opts.Conn)
 		run.checkClock()
 	}
 	if err := run.print(opts.Output); err != nil {

@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/cfst/cfst/internal/access"
 	"github.com/cfst/cfst/internal/cloudflare"
 	"github.com/cfst/cfst/internal/dotenv"
 )
@@ -31,6 +29,7 @@ const (
 	checkExpiry       = "expiry"
 	checkStrict       = "strict mode"
 	checkApplications = "applications"
+	checkSecret       = "secret"
 	checkClock        = "clock"
 )
 
@@ -162,33 +161,67 @@ type permissionProbe struct {
 	permission string
 	commands   string
 	read       func(context.Context, *cloudflare.Client) error
+	// writeNote names the write permission some of the commands need as well, which
+	// doctor cannot check without changing something.
+	writeNote string
 }
 
-func doctorPermissions() []permissionProbe {
-	return []permissionProbe{
-		{cloudflare.PermTokensRead, "list, show, refresh, rotate, delete, doctor", nil},
-		{cloudflare.PermAppsRead, "apps, grant, ungrant, the hints of test",
-			func(ctx context.Context, c *cloudflare.Client) error {
-				_, err := c.ListApplications(ctx)
-				return err
-			}},
-		{cloudflare.PermGroupsRead, "apps and grant with group rules, strict mode",
-			func(ctx context.Context, c *cloudflare.Client) error {
-				_, err := c.ListGroups(ctx)
-				return err
-			}},
-	}
+// doctorPermissions lists the reads, each as cheap as the API allows. A nil read is
+// judged by the token listing that the account check made.
+func doctorPermissions(now time.Time) []permissionProbe {
+	return []permissionProbe{{
+		permission: cloudflare.PermTokensRead,
+		commands:   "list, show, refresh, rotate, delete, doctor",
+	}, {
+		permission: cloudflare.PermAppsRead,
+		commands:   "apps, grant, ungrant, the hints of test",
+		read: func(ctx context.Context, c *cloudflare.Client) error {
+			_, err := c.ListApplications(ctx)
+			return err
+		},
+	}, {
+		permission: cloudflare.PermGroupsRead,
+		commands:   "apps and grant with group rules, strict mode",
+		read: func(ctx context.Context, c *cloudflare.Client) error {
+			_, err := c.ListGroups(ctx)
+			return err
+		},
+	}, {
+		permission: cloudflare.PermAnalyticsRead,
+		commands:   "usage, the usage findings of monitor",
+		read: func(ctx context.Context, c *cloudflare.Client) error {
+			return readLastMinuteOfLogins(ctx, c, now)
+		},
+	}, {
+		permission: cloudflare.PermNotificationsRead,
+		commands:   "alerts list, alerts setup",
+		read: func(ctx context.Context, c *cloudflare.Client) error {
+			_, err := c.ListAlerts(ctx)
+			return err
+		},
+		writeNote: fmt.Sprintf("alerts setup also needs %q", cloudflare.PermNotificationsWrite),
+	}}
+}
+
+// readLastMinuteOfLogins asks the analytics API when a token with no id last logged in
+// within the last minute: one query for one row, the smallest read that needs the
+// permission of usage.
+func readLastMinuteOfLogins(ctx context.Context, c *cloudflare.Client, now time.Time) error {
+	_, err := c.LoginTimes(ctx, now.Add(-time.Minute), now, []cloudflare.LoginKey{{}}, false)
+	return err
 }
 
 // checkPermissions reads what each command needs to read, one line per permission.
 func (run *doctorRun) checkPermissions(ctx context.Context) {
-	for _, probe := range doctorPermissions() {
+	for _, probe := range doctorPermissions(run.app.Now()) {
 		err := run.tokensErr
 		if probe.read != nil {
 			err = probe.read(ctx, run.client)
 		}
 		check := fmt.Sprintf("permission %q", probe.permission)
 		switch kind := cloudflare.KindOf(err); {
+		case err == nil && probe.writeNote != "":
+			run.pass(check, "granted (%s); %s", probe.commands, probe.writeNote)
 		case err == nil:
 			run.pass(check, "granted (%s)", probe.commands)
 		case kind == cloudflare.KindPermission:
@@ -210,7 +243,7 @@ func (run *doctorRun) checkCredentials() {
 		return
 	}
 	subject := tokenSubject{clientID: clientID, secret: clientSecret}
-	run.subject = &subject
+	run.subject, run.source = &subject, source
 	if run.tokensErr != nil {
 		run.add(checkCredentials, "cannot look up client id "+clientID+": "+
 			firstLine(run.tokensErr.Error()), checkWarn, cloudflare.HintOf(run.tokensErr))
@@ -250,6 +283,7 @@ func (run *doctorRun) judgeToken(tok cloudflare.Token, source string) {
 		return
 	}
 	run.pass(checkCredentials, "%s, enabled", found)
+	run.usable = true
 	run.checkExpiry(tok, ref, now)
 }
 
@@ -292,37 +326,6 @@ func (run *doctorRun) checkStrictMode(ctx context.Context) {
 			"never a distinct 'invalid token' answer; a CF_Authorization cookie from a token "+
 			"login keeps working until it expires")
 	}
-}
-
-// checkApplications counts the applications whose policies let the token through,
-// taking the token as valid: the credentials check already judged it.
-func (run *doctorRun) checkApplications(ctx context.Context) {
-	if run.subject == nil || run.subject.token == nil {
-		return
-	}
-	setup, err := loadAccessSetup(ctx, run.client)
-	if err != nil {
-		run.add(checkApplications, "cannot check: "+firstLine(err.Error()), checkWarn,
-			hintOf(err))
-		return
-	}
-	facts := access.TokenFacts{ID: run.subject.token.ID}
-	var names []string
-	for i := range setup.apps {
-		prediction := access.Predict(&setup.apps[i], setup.groups, facts, setup.strict)
-		if admits(prediction) {
-			names = append(names, setup.apps[i].Name)
-		}
-	}
-	ref := run.subject.ref()
-	if len(names) == 0 {
-		run.add(checkApplications, fmt.Sprintf("none of the %s lets the token through",
-			countText(len(setup.apps), "application")), checkWarn,
-			"'cfst apps' says why; 'cfst grant APP --token "+ref+"' adds the token to one")
-		return
-	}
-	run.pass(checkApplications, "%d of %d let the token through: %s", len(names),
-		len(setup.apps), strings.Join(names, ", "))
 }
 
 // checkClock compares the local clock with the Date header of the API's answer.

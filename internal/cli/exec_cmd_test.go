@@ -44,7 +44,8 @@ func TestTokenEnvironment(t *testing.T) {
 	tests := []struct {
 		as, script, want string
 	}{
-		{asDefault, `printf '%s %s' "$CF_SERVICE_TOKEN_CLIENT_ID" "$CF_SERVICE_TOKEN_CLIENT_SECRET"`,
+		{asDefault,
+			`printf '%s %s' "$CF_SERVICE_TOKEN_CLIENT_ID" "$CF_SERVICE_TOKEN_CLIENT_SECRET"`,
 			testClientID + " " + testCanary},
 		{asCloudflared, `printf '%s %s' "$TUNNEL_SERVICE_TOKEN_ID" "$TUNNEL_SERVICE_TOKEN_SECRET"`,
 			testClientID + " " + testCanary},
@@ -77,7 +78,8 @@ func TestExecPassesStreamsAndExitCode(t *testing.T) {
 	}{
 		{[]string{"true"}, 0, ""},
 		{[]string{"sh", "-c", "kill -TERM $$"}, 128 + int(syscall.SIGTERM), ""},
-		{[]string{"no-such-command-cfst"}, exitNotFound, `cfst: command "no-such-command-cfst" not found`},
+		{[]string{"no-such-command-cfst"}, exitNotFound,
+			`cfst: command "no-such-command-cfst" not found`},
 		{[]string{f.envFile}, exitCannotRun, "cfst: cannot run"},
 	}
 	for _, tt := range tests {
@@ -270,4 +272,44 @@ func TestExecNothingOnOwnOutput(t *testing.T) {
 	if string(rest) != "only\n" || p.exitCode(t) != 3 {
 		t.Errorf("stdout %q", rest)
 	}
+}
+
+// TestExecErrorsHoldNoSecret: cfst's own words on stderr, when the command cannot start
+// or the flags are wrong, quiet or with --verbose, in every --as form, never hold the
+// secret that the command's environment would have.
+func TestExecErrorsHoldNoSecret(t *testing.T) {
+	f := newEmuFixture(t, "service_tokens:"+worldToken)
+	tests := []struct {
+		command []string
+		code    int
+		stderr  string
+	}{
+		{[]string{"no-such-command-cfst"}, exitNotFound,
+			`cfst: command "no-such-command-cfst" not found`},
+		{[]string{filepath.Join(f.dir, "missing", "tool")}, exitNotFound, "cfst: command "},
+		{[]string{f.envFile}, exitCannotRun, "cfst: cannot run"},
+		{[]string{f.dir}, exitCannotRun, "cfst: cannot run"},
+		{[]string{"true"}, 0, ""},
+	}
+	for _, verbose := range []bool{false, true} {
+		for _, as := range []string{asDefault, asCloudflared, asHeader} {
+			for _, tt := range tests {
+				args := append([]string{"exec", "--as", as, "--"}, tt.command...)
+				if verbose {
+					args = append([]string{"--verbose"}, args...)
+				}
+				run := f.run(args...)
+				if run.code != tt.code || !strings.HasPrefix(run.stderr, tt.stderr) ||
+					tt.stderr == "" && !verbose && run.stderr != "" {
+					t.Errorf("%q: exit %d, stderr %q", args, run.code, run.stderr)
+				}
+				assertNoCanary(t, fmt.Sprintf("%q", args), run.stdout, run.stderr)
+			}
+		}
+	}
+	run := f.run("--verbose", "exec", "--as", "nonsense", "--", "true")
+	if run.code != ExitUsage || !strings.Contains(run.stderr, `unknown --as form "nonsense"`) {
+		t.Errorf("--as nonsense: exit %d, stderr %q", run.code, run.stderr)
+	}
+	assertNoCanary(t, "--as nonsense", run.stdout, run.stderr)
 }

@@ -131,7 +131,6 @@ type classCase struct {
 // TestEveryClassWithItsHint probes one target per class, in default and strict mode.
 func TestEveryClassWithItsHint(t *testing.T) {
 	common := []classCase{
-		{"ok.example.com", probe.ClassOK, 200, ""},
 		{"down.example.com", probe.ClassBackendDown, 502, "origin behind the tunnel"},
 		{"tunnel.example.com", probe.ClassTunnelDown, 530, "cloudflared connector"},
 		{"teapot.example.com", probe.ClassUnexpectedStatus, 418, "not as this target expects"},
@@ -146,10 +145,16 @@ func TestEveryClassWithItsHint(t *testing.T) {
 		extra  []classCase
 	}{
 		{"default", false, []classCase{
+			{"ok.example.com", probe.ClassOK, 200, ""},
 			{"login.example.com", probe.ClassLoginRedirect, 302, "no Service Auth policy"},
-			{"hook.example.com", probe.ClassUnauthenticated, 401, "cannot authenticate"},
+			// A valid token hook's policies do not admit: 401 because of
+			// service_auth_401_redirect, not because the token cannot authenticate.
+			{"hook.example.com", probe.ClassUnauthenticated, 401,
+				"service_auth_401_redirect answers 401"},
 		}},
 		{"strict", true, []classCase{
+			// Strict mode sets no CF_Authorization cookie, so nothing shows Access.
+			{"ok.example.com", probe.ClassOK, 200, "normal in strict mode"},
 			{"login.example.com", probe.ClassForbidden, 403, "no policy admits it"},
 			{"hook.example.com", probe.ClassForbidden, 403, "no policy admits it"},
 		}},

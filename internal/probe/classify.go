@@ -16,7 +16,8 @@ type Class string
 // The classes, from best to worst news for the token.
 const (
 	// ClassOK: the expected answer (any 2xx unless the target expects another status),
-	// through Cloudflare.
+	// through Cloudflare. When the answer sets no CF_Authorization cookie the Hint says
+	// that no sign of Access was seen (see classifyExpected).
 	ClassOK Class = "ok"
 	// ClassBackendDown: Access passed the request but the origin failed (502, 503, 504,
 	// 520-527 with a cf-ray header and no login redirect).
@@ -25,7 +26,9 @@ const (
 	ClassTunnelDown Class = "tunnel_down"
 	// ClassLoginRedirect: a redirect to /cdn-cgi/access/login: Access wants an identity.
 	ClassLoginRedirect Class = "login_redirect"
-	// ClassUnauthenticated: 401, in strict mode the token cannot authenticate.
+	// ClassUnauthenticated: 401 not preceded by an admission: in strict mode the token
+	// cannot authenticate; without it, an application with service_auth_401_redirect
+	// refuses a token that no Service Auth policy admits, valid or not.
 	ClassUnauthenticated Class = "unauthenticated"
 	// ClassForbidden: 403 from Access (CF-Access-Aud header or the Access page).
 	ClassForbidden Class = "forbidden"
@@ -33,7 +36,8 @@ const (
 	// before Access ran.
 	ClassBlockedByWAF Class = "blocked_by_waf"
 	// ClassUnexpectedStatus: any other status, including redirects that are not to the
-	// login page; the Detail says which.
+	// login page and a 401 or 403 the origin sent after Access admitted the token; the
+	// Detail says which.
 	ClassUnexpectedStatus Class = "unexpected_status"
 	// ClassNotProtected: no sign of Cloudflare Access (no cf-ray header), or, with
 	// CompareAnonymous, the request without credentials succeeded too.
@@ -64,8 +68,9 @@ type Result struct {
 	Latency time.Duration
 	// Ray is the cf-ray header, to look the request up in Cloudflare's logs.
 	Ray string
-	// Hint is one line naming the likely cause and the fix, empty for ok. Callers may
-	// append to it (see Prober.Annotate).
+	// Hint is one line naming the likely cause and the fix. It is empty for ok, unless
+	// the answer showed no sign of Access (no CF_Authorization cookie), which the Hint
+	// then says. Callers may append to it (see Prober.Annotate).
 	Hint string
 	// Detail is one line saying what was seen, such as "HTTP 302 to the Access login".
 	Detail string
@@ -83,8 +88,17 @@ const (
 	hintLoginRedirect = "Access wants an identity login: the application has no Service Auth " +
 		"policy that admits this token (check the policy action is Service Auth and includes " +
 		"the token, or run `cfst apps`)"
-	hintUnauthenticated = "strict mode: the token cannot authenticate: it is expired, " +
-		"disabled, or the secret is wrong (run `cfst show`, `cfst rotate`)"
+	hintUnauthenticated = "in strict mode the token cannot authenticate: it is expired, " +
+		"disabled, or the secret is wrong (run `cfst show`, `cfst rotate`); without strict " +
+		"mode an application with service_auth_401_redirect answers 401 instead of a login " +
+		"redirect to any token no Service Auth policy admits, valid or not (run `cfst apps`)"
+	hintOriginRefused = "Access admitted the token (it set CF_Authorization); the origin " +
+		"itself refused the request: give it the credentials it wants, or set expect to " +
+		"this status"
+	hintNoSignOfAccess = "no sign of Access in the answer (no CF_Authorization cookie): " +
+		"normal in strict mode, which sets none; otherwise no Access application covers " +
+		"this URL or a Bypass policy lets everyone in (check with --compare-anonymous or " +
+		"`cfst apps`)"
 	hintForbidden = "the token authenticated but no policy admits it: add it to a Service " +
 		"Auth policy of the application (without strict mode a 403 can also mean the " +
 		"credentials are invalid and no login could pass: run `cfst show`)"
@@ -113,6 +127,9 @@ const BodyLimit = 64 << 10
 
 // loginPath is where Access sends a request that needs an identity login.
 const loginPath = "/cdn-cgi/access/login"
+
+// accessCookie is the cookie Access sets when it admits a request, outside strict mode.
+const accessCookie = "CF_Authorization"
 
 // edgeErrorCode finds a Cloudflare 1xxx error code in a body: "error code: 1010" in
 // plain text, "Error 1033" in the HTML pages.
@@ -146,6 +163,20 @@ func Classify(target Target, resp *http.Response, body []byte) Result {
 	return result
 }
 
+// classify applies the rules in order. The CF_Authorization cookie is the one sign in
+// an answer that Access admitted the request (fact sheet §3.2); Access sets it on
+// success only, and never in strict mode (§3.3). So:
+//
+//   - an expected answer is ok either way, since strict mode sets no cookie; without the
+//     cookie it carries hintNoSignOfAccess, as cf-ray shows Cloudflare, not Access, and
+//     a proxied hostname that no application covers (or an uncovered path of one that
+//     is) answers just as a strict-mode admission does. Only CompareAnonymous proves it;
+//   - a 401 or 403 that sets the cookie, without CF-Access-Aud or an edge error code,
+//     is the origin's own refusal after Access admitted the token: unexpected_status;
+//   - any other 401 is unauthenticated, and its hint names both causes, since the answer
+//     looks the same in both: strict mode refusing credentials that cannot authenticate,
+//     and, outside strict mode, an application with service_auth_401_redirect refusing a
+//     token (valid or not) that no Service Auth policy admits.
 func classify(target Target, requestURL, location *url.URL, resp *http.Response,
 	body []byte) verdict {
 	status := resp.StatusCode
@@ -155,13 +186,18 @@ func classify(target Target, requestURL, location *url.URL, resp *http.Response,
 	}
 	toLogin := isRedirect(status) && location != nil &&
 		strings.HasPrefix(location.Path, loginPath)
+	admitted := setsAccessCookie(resp)
 	switch {
 	case !throughCloudflare(resp, toLogin, code):
 		return verdict{ClassNotProtected,
 			fmt.Sprintf("HTTP %d without a cf-ray header", status), hintNoCloudflare}
 	case target.ExpectStatus != 0 && status == target.ExpectStatus,
 		target.ExpectStatus == 0 && status >= 200 && status < 300:
-		return verdict{ClassOK, fmt.Sprintf("HTTP %d", status), ""}
+		return classifyExpected(status, admitted)
+	case (status == http.StatusUnauthorized || status == http.StatusForbidden) &&
+		admitted && resp.Header.Get("Cf-Access-Aud") == "" && code == 0:
+		return verdict{ClassUnexpectedStatus, fmt.Sprintf("HTTP %d from the origin, after "+
+			"Access admitted the token", status), hintOriginRefused}
 	case status == 530 || code == 1033:
 		return verdict{ClassTunnelDown, statusDetail(status, code), hintTunnelDown}
 	case toLogin:
@@ -190,6 +226,28 @@ func classify(target Target, requestURL, location *url.URL, resp *http.Response,
 func throughCloudflare(resp *http.Response, toLogin bool, code int) bool {
 	return resp.Header.Get("Cf-Ray") != "" || resp.Header.Get("Cf-Access-Aud") != "" ||
 		strings.EqualFold(resp.Header.Get("Server"), "cloudflare") || toLogin || code != 0
+}
+
+// classifyExpected is the verdict on an answer the target expects: ok, with a hint when
+// nothing shows that Access admitted the request.
+func classifyExpected(status int, admitted bool) verdict {
+	if admitted {
+		return verdict{ClassOK, fmt.Sprintf("HTTP %d, Access set %s", status, accessCookie),
+			""}
+	}
+	return verdict{ClassOK, fmt.Sprintf("HTTP %d", status), hintNoSignOfAccess}
+}
+
+// setsAccessCookie reports whether the answer sets a CF_Authorization cookie, which
+// Access does when it admits a request outside strict mode. A cookie being deleted
+// (empty, or Max-Age 0) does not count.
+func setsAccessCookie(resp *http.Response) bool {
+	for _, cookie := range resp.Cookies() {
+		if cookie.Name == accessCookie && cookie.Value != "" && cookie.MaxAge >= 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func isAccessForbidden(resp *http.Response, body []byte) bool {

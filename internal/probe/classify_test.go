@@ -24,16 +24,31 @@ type classCase struct {
 	hint     string // substring of the hint
 	detail   string // substring of the detail
 	location string // the whole Location, when set
+	// admitted: the answer sets CF_Authorization, so an ok result has no hint at all.
+	admitted bool
 }
 
+// accessCookie is the Set-Cookie of an answer Access admitted outside strict mode.
+const accessCookie = "CF_Authorization=eyJhbGciOi.payload.sig; Path=/; HttpOnly; Secure"
+
 var classCases = []classCase{
-	{name: "ok", handler: viaCloudflare(200, "hello"),
-		class: probe.ClassOK, status: 200, detail: "HTTP 200"},
-	{name: "ok-expected-204", handler: viaCloudflare(204, ""), expect: 204,
-		class: probe.ClassOK, status: 204},
+	{name: "ok", handler: viaCloudflare(200, "hello", "Set-Cookie", accessCookie),
+		class: probe.ClassOK, status: 200, detail: "HTTP 200, Access set CF_Authorization",
+		admitted: true},
+	{name: "ok-expected-204", handler: viaCloudflare(204, "", "Set-Cookie", accessCookie),
+		expect: 204, class: probe.ClassOK, status: 204, admitted: true},
 	{name: "ok-expected-redirect", expect: 302,
 		handler: viaCloudflare(302, "", "Location", "https://elsewhere.test/"),
-		class:   probe.ClassOK, status: 302},
+		class:   probe.ClassOK, status: 302, hint: "no sign of Access"},
+	// cf-ray shows Cloudflare, not Access: without the cookie the answer may come from
+	// strict mode (which sets none), a Bypass policy or a URL no application covers.
+	{name: "ok-no-access-cookie", handler: viaCloudflare(200, "hello"),
+		class: probe.ClassOK, status: 200, hint: "(no CF_Authorization cookie)"},
+	{name: "ok-other-cookie", handler: viaCloudflare(200, "", "Set-Cookie", "session=abc"),
+		class: probe.ClassOK, status: 200, hint: "no Access application covers this URL"},
+	{name: "ok-access-cookie-deleted",
+		handler: viaCloudflare(200, "", "Set-Cookie", "CF_Authorization=; Max-Age=0"),
+		class:   probe.ClassOK, status: 200, hint: "--compare-anonymous"},
 	{name: "backend-502", handler: viaCloudflare(502, "Bad gateway"),
 		class: probe.ClassBackendDown, status: 502, hint: "origin behind the tunnel"},
 	{name: "backend-503", handler: viaCloudflare(503, ""),
@@ -62,12 +77,29 @@ var classCases = []classCase{
 		"Location", "/cdn-cgi/access/login/app.test?kid=x"),
 		class: probe.ClassLoginRedirect, status: 307, hint: "identity login",
 		location: "https://login-307-relative.test/cdn-cgi/access/login/app.test?kid=x"},
+	// A 401 from Access looks the same in strict mode and from an application with
+	// service_auth_401_redirect, so the hint names both.
 	{name: "unauthenticated", handler: viaCloudflare(401, "", "Cf-Access-Aud", "aud123"),
 		class: probe.ClassUnauthenticated, status: 401, hint: "cfst rotate",
 		detail: "aud123"},
+	{name: "unauthenticated-401-redirect-app",
+		handler: viaCloudflare(401, "", "Cf-Access-Aud", "aud123"),
+		class:   probe.ClassUnauthenticated, status: 401,
+		hint: "service_auth_401_redirect answers 401 instead of a login redirect"},
 	{name: "unauthenticated-no-aud", handler: viaCloudflare(401, ""),
 		class: probe.ClassUnauthenticated, status: 401, hint: "strict mode",
 		detail: "may come from the origin"},
+	// The cookie shows Access admitted the token: a refusal after it is the origin's.
+	{name: "origin-401-after-access",
+		handler: viaCloudflare(401, "", "Set-Cookie", accessCookie),
+		class:   probe.ClassUnexpectedStatus, status: 401, hint: "origin itself refused",
+		detail: "HTTP 401 from the origin, after Access admitted the token"},
+	{name: "origin-403-after-access",
+		handler: viaCloudflare(403, "Cloudflare Access says no", "Set-Cookie", accessCookie),
+		class:   probe.ClassUnexpectedStatus, status: 403, hint: "set expect"},
+	{name: "waf-1010-after-access",
+		handler: viaCloudflare(403, "error code: 1010", "Set-Cookie", accessCookie),
+		class:   probe.ClassBlockedByWAF, status: 403, hint: "WAF"},
 	{name: "forbidden-aud", handler: viaCloudflare(403, "Forbidden", "Cf-Access-Aud", "aud1"),
 		class: probe.ClassForbidden, status: 403, hint: "no policy admits it",
 		detail: "from Access"},
@@ -109,7 +141,7 @@ var classCases = []classCase{
 	{name: "not-protected-mentions-1033", handler: answer(200, "see error code: 1033"),
 		class: probe.ClassNotProtected, status: 200},
 	{name: "cloudflare-server-header", handler: answer(200, "", "Server", "cloudflare"),
-		class: probe.ClassOK, status: 200},
+		class: probe.ClassOK, status: 200, hint: "no sign of Access"},
 }
 
 // TestClassification probes one TLS hostname per case, all in one run, and checks the
@@ -147,8 +179,8 @@ func TestClassification(t *testing.T) {
 			if r.Ray != "" && r.Ray != testRay || c.name == "ok" && r.Ray != testRay {
 				t.Errorf("ray %q", r.Ray)
 			}
-			if (r.Hint == "") != (r.Class == probe.ClassOK) {
-				t.Errorf("hint %q for class %s", r.Hint, r.Class)
+			if (r.Hint == "") != (r.Class == probe.ClassOK && c.admitted) {
+				t.Errorf("hint %q for class %s (admitted %t)", r.Hint, r.Class, c.admitted)
 			}
 			if strings.Contains(r.Hint, "\n") || strings.Contains(r.Detail, "\n") {
 				t.Errorf("hint or detail spans lines: %q %q", r.Hint, r.Detail)

@@ -25,7 +25,10 @@ const (
 )
 
 // emulatorWorld is the default world plus a token whose secret is the canary and a few
-// applications for the classes the default world does not show.
+// applications for the classes and signals the default world does not show: gate answers
+// 401 to tokens it does not admit, portal covers only /admin of its hostname, so the
+// edge forwards its other paths with a cf-ray header but without Access, and vault's
+// origin answers 401 after Access admits the token.
 func emulatorWorld(strict bool) *emulator.World {
 	world := emulator.DefaultWorld()
 	world.Strict = strict
@@ -35,6 +38,9 @@ func emulatorWorld(strict bool) *emulator.World {
 	bypass := []emulator.WorldAppPolicy{{WorldPolicy: emulator.WorldPolicy{
 		Name: "public", Decision: access.DecisionBypass,
 		Include: []access.Rule{{Everyone: &access.Empty{}}}}}}
+	legacyOnly := []emulator.WorldAppPolicy{{WorldPolicy: emulator.WorldPolicy{
+		Name: "legacy-only", Decision: access.DecisionNonIdentity,
+		Include: []access.Rule{{ServiceToken: &access.ServiceTokenRule{TokenID: "legacy-monitor"}}}}}}
 	world.Applications = append(world.Applications,
 		emulator.WorldApp{Name: "status", Domain: "status.example.com", Policies: bypass},
 		emulator.WorldApp{Name: "teapot", Domain: "teapot.example.com",
@@ -43,6 +49,12 @@ func emulatorWorld(strict bool) *emulator.World {
 			Policies: serviceAuth, Origin: "slow:1m"},
 		emulator.WorldApp{Name: "hook", Domain: "hook.example.com",
 			Policies: serviceAuth, ReadServiceTokensFromHeader: "X-Service-Token"},
+		emulator.WorldApp{Name: "gate", Domain: "gate.example.com",
+			Policies: legacyOnly, ServiceAuth401Redirect: true},
+		emulator.WorldApp{Name: "portal", Domain: "portal.example.com/admin",
+			Policies: serviceAuth},
+		emulator.WorldApp{Name: "vault", Domain: "vault.example.com",
+			Policies: serviceAuth, Origin: "status:401"},
 	)
 	return world
 }
@@ -82,18 +94,28 @@ type emulatorCase struct {
 	wrong   bool // send a wrong secret
 	header  string
 	timeout time.Duration
-	class   probe.Class
-	status  int
-	hint    string
+	// alone: without CompareAnonymous, so the result is what one request shows.
+	alone  bool
+	class  probe.Class
+	status int
+	hint   string // a phrase of the hint; "" for none at all
 }
 
 func TestEmulatorDefaultMode(t *testing.T) { runEmulatorCases(t, false, defaultModeCases) }
 
 var defaultModeCases = []emulatorCase{
 	{host: "jaeger.example.com", class: probe.ClassOK, status: 200},
+	{host: "jaeger.example.com", alone: true, class: probe.ClassOK, status: 200},
 	{host: "pihole.example.com", class: probe.ClassOK, status: 200},
 	{host: "hook.example.com", header: "X-Service-Token", class: probe.ClassOK,
 		status: 200},
+	{host: "portal.example.com/admin", alone: true, class: probe.ClassOK, status: 200},
+	// An uncovered path is proxied with a cf-ray header but no CF_Authorization cookie:
+	// ok for one request, with a hint; the request without the token proves it.
+	{host: "portal.example.com/", alone: true, class: probe.ClassOK, status: 200,
+		hint: "no sign of Access"},
+	{host: "portal.example.com/", class: probe.ClassNotProtected, status: 200,
+		hint: "no Access application covers this URL"},
 	{host: "langfuse.example.com", class: probe.ClassBackendDown, status: 502,
 		hint: "origin behind the tunnel"},
 	{host: "sprinkler.example.com", class: probe.ClassTunnelDown, status: 530,
@@ -104,10 +126,17 @@ var defaultModeCases = []emulatorCase{
 		status: 302, hint: "Service Auth policy"},
 	{host: "jaeger.example.com", wrong: true, class: probe.ClassForbidden, status: 403,
 		hint: "credentials are invalid"},
+	// service_auth_401_redirect: 401 for a wrong secret and for a valid token that no
+	// Service Auth policy admits alike; the hint must not blame the secret alone.
 	{host: "webhook.example.com", wrong: true, class: probe.ClassUnauthenticated,
-		status: 401, hint: "cfst rotate"},
+		status: 401, hint: "service_auth_401_redirect"},
+	{host: "gate.example.com", class: probe.ClassUnauthenticated, status: 401,
+		hint: "no Service Auth policy admits, valid or not"},
 	{host: "teapot.example.com", class: probe.ClassUnexpectedStatus, status: 418,
 		hint: "expected status"},
+	// Access admitted the token (the cookie says so) and the origin answered 401 itself.
+	{host: "vault.example.com", class: probe.ClassUnexpectedStatus, status: 401,
+		hint: "origin itself refused"},
 	{host: "status.example.com", class: probe.ClassNotProtected, status: 200,
 		hint: "Bypass"},
 	{host: "slow.example.com", timeout: 300 * time.Millisecond,
@@ -116,7 +145,9 @@ var defaultModeCases = []emulatorCase{
 
 func TestEmulatorStrictMode(t *testing.T) {
 	runEmulatorCases(t, true, []emulatorCase{
-		{host: "jaeger.example.com", class: probe.ClassOK, status: 200},
+		// Strict mode sets no CF_Authorization cookie: ok, with a hint that says so.
+		{host: "jaeger.example.com", alone: true, class: probe.ClassOK, status: 200,
+			hint: "normal in strict mode"},
 		{host: "langfuse.example.com", class: probe.ClassBackendDown, status: 502,
 			hint: "cloudflared's ingress"},
 		{host: "sprinkler.example.com", class: probe.ClassTunnelDown, status: 530,
@@ -127,6 +158,10 @@ func TestEmulatorStrictMode(t *testing.T) {
 			status: 401, hint: "secret is wrong"},
 		{host: "code.example.com", class: probe.ClassForbidden, status: 403,
 			hint: "no policy admits it"},
+		{host: "gate.example.com", class: probe.ClassForbidden, status: 403,
+			hint: "no policy admits it"},
+		{host: "gate.example.com", wrong: true, class: probe.ClassUnauthenticated,
+			status: 401, hint: "cannot authenticate"},
 		{host: "status.example.com", class: probe.ClassNotProtected, status: 200,
 			hint: "Bypass"},
 	})
@@ -139,6 +174,9 @@ func runEmulatorCases(t *testing.T, strict bool, cases []emulatorCase) {
 		if c.wrong {
 			name += "/wrong-secret"
 		}
+		if c.alone {
+			name += "/alone"
+		}
 		t.Run(name, func(t *testing.T) {
 			creds := probe.Credentials{ClientID: emulatorClientID, Secret: secret.New(canary),
 				Header: c.header}
@@ -148,13 +186,16 @@ func runEmulatorCases(t *testing.T, strict bool, cases []emulatorCase) {
 			target := targetFor(t, c.host)
 			target.Timeout = c.timeout
 			var dump strings.Builder
-			prober := &probe.Prober{Client: client, CompareAnonymous: true, Dump: &dump}
+			prober := &probe.Prober{Client: client, CompareAnonymous: !c.alone, Dump: &dump}
 			r := prober.RunAll(context.Background(), []probe.Target{target}, creds)[0]
 			if r.Class != c.class || r.Status != c.status {
 				t.Fatalf("got %s %d (%s), want %s %d", r.Class, r.Status, r.Detail,
 					c.class, c.status)
 			}
 			checkText(t, "hint", r.Hint, c.hint)
+			if c.hint == "" && r.Hint != "" {
+				t.Errorf("hint %q, want none", r.Hint)
+			}
 			if r.Status != 0 && !strings.HasSuffix(r.Ray, "-SJC") {
 				t.Errorf("ray %q", r.Ray)
 			}

@@ -253,7 +253,9 @@ func TestCompareAnonymous(t *testing.T) {
 		open.Anonymous == nil || open.Anonymous.Class != probe.ClassOK {
 		t.Errorf("open: %+v", open)
 	}
-	if guarded.Class != probe.ClassOK || guarded.Anonymous == nil ||
+	// The refusal without credentials shows Access is there, so the answer's missing
+	// cookie (as in strict mode) earns no "no sign of Access" hint.
+	if guarded.Class != probe.ClassOK || guarded.Hint != "" || guarded.Anonymous == nil ||
 		guarded.Anonymous.Class != probe.ClassLoginRedirect || guarded.Anonymous.Hint != "" {
 		t.Errorf("protected: %+v", guarded)
 	}

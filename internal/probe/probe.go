@@ -137,10 +137,15 @@ func (r *run) probe(index int, target Target) Result {
 		anonymous := r.exchange(target, Credentials{})
 		anonymous.Index, anonymous.Hint = index, ""
 		result.Anonymous = &anonymous
-		if result.Class == ClassOK && anonymous.Class == ClassOK {
+		switch {
+		case result.Class == ClassOK && anonymous.Class == ClassOK:
 			result.Class, result.Hint = ClassNotProtected, hintTokenNotNeeded
 			result.Detail += fmt.Sprintf("; without credentials too (HTTP %d)",
 				anonymous.Status)
+		case result.Class == ClassOK && result.Hint == hintNoSignOfAccess:
+			// The refusal without credentials is the sign of Access the answer lacked
+			// (strict mode sets no cookie).
+			result.Hint = ""
 		}
 	}
 	result.Index = index

@@ -48,9 +48,10 @@ func appsCommand(app *App, run func(context.Context, *App, *appsOptions) error,
 	return cmd
 }
 
-const appsLongHelp = `List every Access application (account scope, and zone scope when CLOUDFLARE_ZONE_ID is
-set too) with its destinations, and say what the edge does with a request carrying the
-service token in the CF-Access-Client-Id and CF-Access-Client-Secret headers:
+const appsLongHelp = `List every Access application with its destinations, those of
+the account (--account or CLOUDFLARE_ACCOUNT_ID) and of the zone (--zone or
+CLOUDFLARE_ZONE_ID) when both are set, and say what the edge does with a request carrying
+the service token in the CF-Access-Client-Id and CF-Access-Client-Secret headers:
 
   admitted         a Service Auth policy admits it; the policy and rule are named
                    (the token's id, any valid service token, or a group)
@@ -73,7 +74,8 @@ verdict with one live request per application hostname, using the credentials of
 (so it works for the token in .env only; --cacert and --connect-to apply), and reports
 every disagreement, such as a secret whose rotation grace period ended.
 
-The token is the one in .env (under --prefix) unless --token names another. Needs an API
+The token is the one in .env (under --prefix) unless --token names another; it is looked
+up among the account's service tokens when an account is set, then the zone's. Needs an API
 token with "Access: Apps and Policies Read" and "Access: Service Tokens Read"; with
 "Access: Organizations, Identity Providers, and Groups Read" group rules and strict mode
 are taken into account as well.

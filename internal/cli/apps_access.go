@@ -19,17 +19,34 @@ import (
 	"github.com/cfst/cfst/internal/secret"
 )
 
-// accessClient is app.apiClient, reading applications and groups from the zone too when
-// CLOUDFLARE_ZONE_ID is set beside an account (Access applications live in both scopes).
+// accessClient is app.apiClient widened to both scopes Access applications live in: the
+// account (--account, else CLOUDFLARE_ACCOUNT_ID) and the zone (--zone, else
+// CLOUDFLARE_ZONE_ID). It reads applications and groups from each scope it knows, and
+// service tokens from the account when there is one, else from the zone.
 func (app *App) accessClient() (*cloudflare.Client, error) {
 	client, err := app.apiClient()
-	if err != nil || client.AccountID() == "" || app.AccountID != "" {
-		return client, err
+	if err != nil {
+		return nil, err
 	}
-	zoneID, _, err := app.setting(cloudflare.EnvZoneID)
-	if err != nil || zoneID == "" {
-		return client, err
+	accountID, zoneID := client.AccountID(), client.ZoneID()
+	if accountID == "" {
+		if accountID, _, err = app.setting(cloudflare.EnvAccountID); err != nil {
+			return nil, err
+		}
 	}
+	if zoneID == "" {
+		if zoneID, _, err = app.setting(cloudflare.EnvZoneID); err != nil {
+			return nil, err
+		}
+	}
+	if accountID == client.AccountID() && zoneID == client.ZoneID() {
+		return client, nil
+	}
+	return app.scopedClient(accountID, zoneID)
+}
+
+// scopedClient is an API client like app.apiClient's, for these scopes.
+func (app *App) scopedClient(accountID, zoneID string) (*cloudflare.Client, error) {
 	settings, err := app.resolveAPISettings()
 	if err != nil {
 		return nil, err
@@ -38,11 +55,11 @@ func (app *App) accessClient() (*cloudflare.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	both, err := cloudflare.New(cloudflare.Config{
-		APIToken: settings.Token, AccountID: client.AccountID(), ZoneID: zoneID,
+	client, err := cloudflare.New(cloudflare.Config{
+		APIToken: settings.Token, AccountID: accountID, ZoneID: zoneID,
 		BaseURL: settings.BaseURL, HTTPClient: httpClient, Timeout: app.Timeout,
 	})
-	return both, apiError(err)
+	return client, apiError(err)
 }
 
 // accessSetup is what cfst read of an account's Access configuration.
@@ -186,9 +203,9 @@ func (s tokenSubject) ref() string {
 func (app *App) resolveSubject(ctx context.Context, client *cloudflare.Client, ref string,
 ) (tokenSubject, error) {
 	if ref != "" {
-		tok, err := findToken(ctx, client, ref)
+		tok, err := app.resolveAnyScope(ctx, client, ref)
 		if err != nil {
-			return tokenSubject{}, err
+			return tokenSubject{}, apiError(err)
 		}
 		subject := tokenSubject{clientID: tok.ClientID, token: &tok}
 		if clientID, clientSecret, _, err := app.credentials(); err == nil &&
@@ -202,7 +219,7 @@ func (app *App) resolveSubject(ctx context.Context, client *cloudflare.Client, r
 		return tokenSubject{}, err
 	}
 	subject := tokenSubject{clientID: clientID, secret: clientSecret}
-	tok, err := client.ResolveToken(ctx, clientID)
+	tok, err := app.resolveAnyScope(ctx, client, clientID)
 	switch {
 	case err == nil:
 		subject.token = &tok
@@ -210,6 +227,26 @@ func (app *App) resolveSubject(ctx context.Context, client *cloudflare.Client, r
 		return tokenSubject{}, apiError(err)
 	}
 	return subject, nil
+}
+
+// resolveAnyScope finds the token ref names where client keeps service tokens (the
+// account, when it has one), and then, when the client has a zone too, among the zone's
+// own tokens. The error is the first scope's.
+func (app *App) resolveAnyScope(ctx context.Context, client *cloudflare.Client, ref string,
+) (cloudflare.Token, error) {
+	tok, err := client.ResolveToken(ctx, ref)
+	if cloudflare.KindOf(err) != cloudflare.KindNotFound || client.AccountID() == "" ||
+		client.ZoneID() == "" {
+		return tok, err
+	}
+	zoneClient, zoneErr := app.scopedClient("", client.ZoneID())
+	if zoneErr != nil {
+		return tok, err
+	}
+	if zoneTok, zoneErr := zoneClient.ResolveToken(ctx, ref); zoneErr == nil {
+		return zoneTok, nil
+	}
+	return tok, err
 }
 
 // facts is what Predict needs to know of the token at now.

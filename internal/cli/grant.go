@@ -31,19 +31,17 @@ func grantCommand(app *App, run func(context.Context, *App, *grantOptions) error
 	cmd := &cobra.Command{
 		Use:   "grant APP",
 		Short: "Make an Access application admit a service token",
-		Long: `Make the application admit the service token, with the smallest change that does it:
+		Long: `Make the application admit the service token, with a change 'cfst ungrant' can
+take back exactly: a Service Auth policy named "cfst: <token name>" that includes just the
+token, attached after the application's other policies. It is a reusable policy (reused
+if cfst made it for another application), or an app-scoped one when the application has
+app-scoped policies, which Cloudflare does not mix with reusable ones, or when only a zone
+is configured. grant never edits a policy it did not create.
 
-  - add the token (a service_token rule) to the application's own Service Auth policy,
-    when it has an app-scoped one that then admits the token;
-  - else create a Service Auth policy named "cfst: <token name>" that includes just the
-    token: a reusable policy attached after the application's others (reused if cfst
-    made it for another application), or an app-scoped one when the application has
-    app-scoped policies, which Cloudflare does not mix with reusable ones.
-
-Nothing changes when the policies already let the token through. grant refuses when a
-Block policy, an exclude rule or a require rule keeps the token out: that was someone's
-choice. cfst prints the change and asks before making it; without a terminal, --yes is
-required. 'cfst ungrant' reverses it.
+Nothing changes when the policies already let the token through. grant refuses (exit 5)
+when a Block policy, an exclude rule or a require rule keeps the token out: that was
+someone's choice. cfst prints the change first and asks before making it; without a
+terminal, --yes is required (else exit 2).
 
 APP is an application's id, name or domain. The token is the one in .env (under --prefix)
 unless --token names another (id, client id or name). Needs "Access: Apps and Policies
@@ -75,14 +73,8 @@ type grantTarget struct {
 	app    *access.Application
 }
 
-// loadGrantTarget resolves the token and the application of a grant or ungrant, after
-// checking that the change can be confirmed.
-func (app *App) loadGrantTarget(ctx context.Context, opts *grantOptions, verb string,
-) (*grantTarget, error) {
-	if !opts.Yes && !app.Streams.Interactive() {
-		return nil, usageError("pass --yes to "+verb+" without a terminal",
-			"refusing to %s without confirmation", verb)
-	}
+// loadGrantTarget resolves the token and the application of a grant or ungrant.
+func (app *App) loadGrantTarget(ctx context.Context, opts *grantOptions) (*grantTarget, error) {
 	client, err := app.accessClient()
 	if err != nil {
 		return nil, err
@@ -107,7 +99,7 @@ func (app *App) loadGrantTarget(ctx context.Context, opts *grantOptions, verb st
 }
 
 func runGrant(ctx context.Context, app *App, opts *grantOptions) error {
-	target, err := app.loadGrantTarget(ctx, opts, "grant")
+	target, err := app.loadGrantTarget(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -127,7 +119,7 @@ func runGrant(ctx context.Context, app *App, opts *grantOptions) error {
 	}
 	app.notef("%s", plan.describe())
 	app.warnTokenUse(target)
-	if err := app.confirm(opts.Yes, "Make this change?"); err != nil {
+	if err := app.confirm(opts.Yes, "grant"); err != nil {
 		return err
 	}
 	if err := target.applyGrant(ctx, plan); err != nil {
@@ -159,9 +151,6 @@ func (plan grantPlan) describe() string {
 	var change string
 	rule := fmt.Sprintf("service token %q (%s)", plan.tokenName, plan.tokenID)
 	switch plan.step {
-	case grantAddRule:
-		change = fmt.Sprintf("add %s to the include rules of its Service Auth policy %q",
-			rule, plan.policy.Name)
 	case grantAppPolicy:
 		change = fmt.Sprintf("create its own Service Auth policy %q, including %s, after "+
 			"its other policies", plan.policy.Name, rule)
@@ -191,13 +180,17 @@ func (app *App) warnTokenUse(t *grantTarget) {
 	}
 }
 
-// confirm asks question on the terminal unless yes is set; anything but y or yes
-// cancels.
-func (app *App) confirm(yes bool, question string) error {
-	if yes {
+// confirm asks on the terminal whether to make the change just printed, unless yes is
+// set; anything but y or yes cancels. Without a terminal, only yes lets verb go ahead.
+func (app *App) confirm(yes bool, verb string) error {
+	switch {
+	case yes:
 		return nil
+	case !app.Streams.Interactive():
+		return usageError("pass --yes to "+verb+" without a terminal",
+			"refusing to %s without confirmation; nothing changed", verb)
 	}
-	fmt.Fprintf(app.Streams.Err, "%s [y/N] ", question)
+	fmt.Fprint(app.Streams.Err, "Make this change? [y/N] ")
 	answer, err := bufio.NewReader(app.Streams.In).ReadString('\n')
 	if err != nil && answer == "" {
 		return withCode(ExitCancelled, errors.New("no answer; nothing changed"), "")
@@ -213,15 +206,6 @@ func (app *App) confirm(yes bool, question string) error {
 func (t *grantTarget) applyGrant(ctx context.Context, plan grantPlan) error {
 	var err error
 	switch plan.step {
-	case grantAddRule:
-		_, err = t.client.EditAppPolicy(ctx, t.app.ID, plan.policy.ID,
-			func(p *access.Policy) bool {
-				if namesTokenDirectly(*p, plan.tokenID) {
-					return false
-				}
-				p.Include = append(p.Include, tokenRule(plan.tokenID))
-				return true
-			})
 	case grantAppPolicy:
 		policy := plan.policy
 		policy.Precedence = 0

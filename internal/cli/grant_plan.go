@@ -1,8 +1,13 @@
 package cli
 
 // Planning `cfst grant` and `cfst ungrant`: pure functions from an application, its
-// groups and a token to the change that makes the application admit the token, or stop
-// admitting it through rules that name it. The commands print a plan, ask, and apply it.
+// groups and a token to the change that makes the application admit the token, or undo
+// that change. The commands print a plan, ask, and apply it.
+//
+// The API keeps no record of who added a rule, so grant never edits a policy it did not
+// create: it adds a whole Service Auth policy named "cfst: <token name>" that includes
+// just the token. That name and shape are the marker ungrant goes by; a policy that lacks
+// either (an administrator's, or a cfst policy someone has since edited) is left alone.
 
 import (
 	"fmt"
@@ -22,7 +27,6 @@ type grantStep int
 
 const (
 	grantNothing      grantStep = iota // the policies already let the token through
-	grantAddRule                       // add a service_token rule to an app-scoped policy
 	grantAppPolicy                     // create an app-scoped Service Auth policy
 	grantNewReusable                   // create a reusable Service Auth policy, attach it
 	grantAttachShared                  // attach the reusable policy cfst created before
@@ -34,8 +38,7 @@ type grantPlan struct {
 	app  *access.Application
 	// tokenID and tokenName identify the token the plan admits.
 	tokenID, tokenName string
-	// policy is the app-scoped policy that gets the rule (grantAddRule), the reusable
-	// policy to attach (grantAttachShared) or the one to create (other steps).
+	// policy is the reusable policy to attach (grantAttachShared) or the one to create.
 	policy access.Policy
 	// before and after are the verdicts for a valid token, now and after the change.
 	before, after access.Verdict
@@ -79,7 +82,6 @@ func judgeValid(app *access.Application, groups []access.Group, tokenID string) 
 //   - the policies let the token through already: nothing to do;
 //   - a policy blocks the token, excludes it, or includes it but requires more: refused,
 //     since grant does not override what an administrator chose;
-//   - add the token to the first app-scoped Service Auth policy where that admits it;
 //   - the application has app-scoped policies (which Cloudflare does not mix with
 //     reusable ones), or there is no account: create an app-scoped Service Auth policy
 //     "cfst: <token name>";
@@ -93,12 +95,7 @@ func planGrant(app *access.Application, groups []access.Group, tokenID, tokenNam
 		plan.after = plan.before
 		return plan, nil
 	case !grantable(reason):
-		return plan, withCode(ExitRefused, fmt.Errorf("application %q: %s", app.Name,
-			plan.before.Detail), "cfst grant does not override Block policies, exclude or "+
-			"require rules; change that policy if the token should get in")
-	}
-	if plan.planAddRule(groups) {
-		return plan, nil
+		return plan, refuseGrant(app, plan.before)
 	}
 	plan.policy, plan.step = cfstPolicy(tokenID, tokenName), grantNewReusable
 	if hasScopedPolicies(app) || reusable == nil {
@@ -110,40 +107,25 @@ func planGrant(app *access.Application, groups []access.Group, tokenID, tokenNam
 	}
 	plan.policy.Precedence = highestPrecedence(app) + 1
 	plan.after = judgeValid(plan.changed(), groups, tokenID)
+	if plan.after.Outcome != access.Admitted {
+		return plan, refuseGrant(app, plan.after)
+	}
 	return plan, nil
 }
 
-// planAddRule picks the first app-scoped Service Auth policy, in evaluation order, that
-// admits the token once it includes it.
-func (plan *grantPlan) planAddRule(groups []access.Group) bool {
-	for _, p := range access.EvaluationOrder(plan.app.Policies) {
-		if p.Reusable || p.Decision != access.DecisionNonIdentity {
-			continue
-		}
-		plan.step, plan.policy = grantAddRule, p
-		after := judgeValid(plan.changed(), groups, plan.tokenID)
-		if after.Outcome == access.Admitted {
-			plan.after = after
-			return true
-		}
-	}
-	plan.step, plan.policy = grantNothing, access.Policy{}
-	return false
+// refuseGrant is the error of a grant that a policy's choice keeps from admitting the
+// token, as verdict explains.
+func refuseGrant(app *access.Application, verdict access.Verdict) error {
+	return withCode(ExitRefused, fmt.Errorf("application %q: %s", app.Name, verdict.Detail),
+		"cfst grant does not override Block policies, exclude or require rules; change "+
+			"that policy if the token should get in")
 }
 
 // changed returns a copy of the application as the plan leaves it.
 func (plan *grantPlan) changed() *access.Application {
 	app := *plan.app
 	app.Policies = slices.Clone(app.Policies)
-	switch plan.step {
-	case grantAddRule:
-		for i := range app.Policies {
-			if app.Policies[i].ID == plan.policy.ID {
-				app.Policies[i].Include = append(slices.Clone(app.Policies[i].Include),
-					tokenRule(plan.tokenID))
-			}
-		}
-	case grantAppPolicy, grantNewReusable, grantAttachShared:
+	if plan.step != grantNothing {
 		app.Policies = append(app.Policies, plan.policy)
 	}
 	return &app
@@ -171,8 +153,7 @@ type ungrantStep struct {
 type ungrantKind int
 
 const (
-	ungrantRemoveRule   ungrantKind = iota // drop the token's rules from an app-scoped policy
-	ungrantDeleteScoped                    // delete cfst's app-scoped policy
+	ungrantDeleteScoped ungrantKind = iota // delete cfst's app-scoped policy
 	ungrantDetach                          // detach cfst's reusable policy
 	ungrantDetachDelete                    // detach it and delete it: no other app uses it
 )
@@ -188,11 +169,10 @@ type ungrantPlan struct {
 	after access.Verdict
 }
 
-// planUngrant undoes grant on app: it removes the service_token rules for the token from
-// app-scoped Service Auth policies (unless that would leave one without an include),
-// deletes cfst's app-scoped policy for the token, and detaches cfst's reusable policy
-// for it, deleting that too when no other application in apps uses it. Rules and
-// policies cfst did not create for this token stay as they are.
+// planUngrant undoes grant on app: it deletes cfst's app-scoped policy for the token,
+// and detaches cfst's reusable policy for it, deleting that too when no other
+// application in apps uses it. Every other policy stays as it is, even one that names
+// the token: nothing in the API says whether grant put the token there.
 func planUngrant(app *access.Application, apps []access.Application, groups []access.Group,
 	tokenID string) ungrantPlan {
 	plan := ungrantPlan{app: app, tokenID: tokenID}
@@ -204,38 +184,18 @@ func planUngrant(app *access.Application, apps []access.Application, groups []ac
 			plan.steps = append(plan.steps, ungrantStep{ungrantDetach, p})
 		case isCfstPolicy(p, tokenID):
 			plan.steps = append(plan.steps, ungrantStep{ungrantDetachDelete, p})
-		case !namesTokenDirectly(p, tokenID):
-		case p.Reusable || p.Decision != access.DecisionNonIdentity:
-			plan.kept = append(plan.kept, keptReason(p))
-		case len(withoutToken(p.Include, tokenID)) == 0:
-			plan.kept = append(plan.kept, fmt.Sprintf("policy %q: the token is its only "+
-				"include; delete the policy yourself if it should go", p.Name))
-		default:
-			plan.steps = append(plan.steps, ungrantStep{ungrantRemoveRule, p})
+		case namesTokenDirectly(p, tokenID):
+			plan.kept = append(plan.kept, fmt.Sprintf("policy %q: cfst did not create it "+
+				"for this token; edit it yourself if the token should not be there", p.Name))
 		}
 	}
 	plan.after = judgeValid(plan.changed(), groups, tokenID)
 	return plan
 }
 
-func keptReason(p access.Policy) string {
-	if p.Reusable {
-		return fmt.Sprintf("policy %q: reusable and not created by cfst for this token, so "+
-			"other applications may rely on it", p.Name)
-	}
-	return fmt.Sprintf("policy %q: a %s policy, which grant never changes", p.Name, p.Decision)
-}
-
 // namesTokenDirectly reports whether an include rule of p selects exactly the token.
 func namesTokenDirectly(p access.Policy, tokenID string) bool {
 	return slices.ContainsFunc(p.Include, func(r access.Rule) bool {
-		return isTokenRule(r, tokenID)
-	})
-}
-
-// withoutToken returns rules without those that select exactly the token.
-func withoutToken(rules []access.Rule, tokenID string) []access.Rule {
-	return slices.DeleteFunc(slices.Clone(rules), func(r access.Rule) bool {
 		return isTokenRule(r, tokenID)
 	})
 }
@@ -252,19 +212,14 @@ func usedElsewhere(apps []access.Application, appID, policyID string) bool {
 	return false
 }
 
-// changed returns a copy of the application as the plan leaves it.
+// changed returns a copy of the application as the plan leaves it: without the
+// policies the steps remove.
 func (plan *ungrantPlan) changed() *access.Application {
 	app := *plan.app
-	app.Policies = nil
-	for _, p := range plan.app.Policies {
-		i := slices.IndexFunc(plan.steps, func(s ungrantStep) bool { return s.policy.ID == p.ID })
-		switch {
-		case i < 0:
-			app.Policies = append(app.Policies, p)
-		case plan.steps[i].kind == ungrantRemoveRule:
-			p.Include = withoutToken(p.Include, plan.tokenID)
-			app.Policies = append(app.Policies, p)
-		}
-	}
+	app.Policies = slices.DeleteFunc(slices.Clone(plan.app.Policies), func(p access.Policy) bool {
+		return slices.ContainsFunc(plan.steps, func(s ungrantStep) bool {
+			return s.policy.ID == p.ID
+		})
+	})
 	return &app
 }

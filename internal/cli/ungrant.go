@@ -23,17 +23,15 @@ func ungrantCommand(app *App, run func(context.Context, *App, *grantOptions) err
 		Short: "Undo 'cfst grant': stop an application admitting a token by name",
 		Long: `Reverse 'cfst grant' on one application, touching nothing it did not add:
 
-  - remove the service_token rule for exactly this token from the application's own
-    Service Auth policies (never leaving a policy without an include rule);
-  - delete the application's own policy "cfst: <token name>" when it holds just the
-    token;
-  - detach the reusable policy "cfst: <token name>" when it holds just the token, and
-    delete it when no other application uses it.
+  - delete the application's own policy "cfst: <token name>";
+  - detach the reusable policy "cfst: <token name>", and delete it when no other
+    application uses it.
 
-Policies cfst did not create, reusable ones that other applications may rely on, and
-rules such as "any valid service token" stay as they are; cfst says when one of them still
-lets the token in. Nothing changes when there is nothing to undo. cfst prints the change
-and asks first; without a terminal, --yes is required.
+cfst knows those policies by their name and shape: Service Auth, including just this
+token and nothing else. Every other policy stays as it is, even one that names the token
+(grant never edits those), and cfst says when one of them still lets the token in.
+Nothing changes when there is nothing to undo. cfst prints the change first and asks
+before making it; without a terminal, --yes is required (else exit 2).
 
 APP is an application's id, name or domain. The token is the one in .env (under --prefix)
 unless --token names another. Needs "Access: Apps and Policies Write".`,
@@ -50,7 +48,7 @@ unless --token names another. Needs "Access: Apps and Policies Write".`,
 }
 
 func runUngrant(ctx context.Context, app *App, opts *grantOptions) error {
-	target, err := app.loadGrantTarget(ctx, opts, "ungrant")
+	target, err := app.loadGrantTarget(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -59,13 +57,13 @@ func runUngrant(ctx context.Context, app *App, opts *grantOptions) error {
 		app.notef("left alone: %s", kept)
 	}
 	if len(plan.steps) == 0 {
-		fmt.Fprintf(app.Streams.Out, "nothing to do: application %q has no rule cfst added "+
-			"for token %q\n", target.app.Name, target.token.Name)
+		fmt.Fprintf(app.Streams.Out, "nothing to do: application %q has no policy cfst "+
+			"added for token %q\n", target.app.Name, target.token.Name)
 		app.noteStillAdmitted(plan)
 		return nil
 	}
 	app.notef("%s", plan.describe(target.token.Name))
-	if err := app.confirm(opts.Yes, "Make this change?"); err != nil {
+	if err := app.confirm(opts.Yes, "ungrant"); err != nil {
 		return err
 	}
 	for _, step := range plan.steps {
@@ -94,9 +92,6 @@ func (plan ungrantPlan) describe(tokenName string) string {
 	for _, step := range plan.steps {
 		name := step.policy.Name
 		switch step.kind {
-		case ungrantRemoveRule:
-			lines = append(lines, fmt.Sprintf("  remove the token from the include rules "+
-				"of policy %q", name))
 		case ungrantDeleteScoped:
 			lines = append(lines, fmt.Sprintf("  delete the application's policy %q", name))
 		case ungrantDetach:
@@ -115,16 +110,6 @@ func (plan ungrantPlan) describe(tokenName string) string {
 func (t *grantTarget) applyUngrantStep(ctx context.Context, step ungrantStep) error {
 	var err error
 	switch step.kind {
-	case ungrantRemoveRule:
-		_, err = t.client.EditAppPolicy(ctx, t.app.ID, step.policy.ID,
-			func(p *access.Policy) bool {
-				remaining := withoutToken(p.Include, t.token.ID)
-				if len(remaining) == len(p.Include) || len(remaining) == 0 {
-					return false
-				}
-				p.Include = remaining
-				return true
-			})
 	case ungrantDeleteScoped:
 		err = t.client.DeleteAppPolicy(ctx, t.app.ID, step.policy.ID)
 	case ungrantDetach:

@@ -2,7 +2,6 @@ package cloudflare
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,48 +39,6 @@ func (c *Client) DeleteAppPolicy(ctx context.Context, appID, policyID string) er
 		return c.sendResult(ctx, http.MethodDelete, appPolicyPath(scope, appID, policyID),
 			nil, nil)
 	})
-}
-
-// EditAppPolicy reads an application-scoped policy, lets edit change its rules, and
-// writes it back with PUT when edit reports a change. Every field the API sent, those
-// package access does not model (session_duration, ...) included, is sent back as it was,
-// so that an edit and its reverse leave the policy exactly as they found it.
-func (c *Client) EditAppPolicy(ctx context.Context, appID, policyID string,
-	edit func(*access.Policy) bool) (access.Policy, error) {
-	op := operation{name: "update application policy", permission: PermAppsWrite,
-		subject: fmt.Sprintf("policy %q of access application %q", policyID, appID)}
-	var policy access.Policy
-	err := c.run(ctx, op, func(ctx context.Context) error {
-		scope, err := c.appScope(ctx, appID)
-		if err != nil {
-			return err
-		}
-		path := appPolicyPath(scope, appID, policyID)
-		var raw json.RawMessage
-		if err := c.getResult(ctx, path, &raw); err != nil {
-			return err
-		}
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(raw, &fields) != nil || json.Unmarshal(raw, &policy) != nil {
-			return c.unreadable("application policy")
-		}
-		if !edit(&policy) {
-			return nil
-		}
-		for key, value := range map[string][]access.Rule{"include": policy.Include,
-			"exclude": policy.Exclude, "require": policy.Require} {
-			fields[key], _ = json.Marshal(orEmptyRules(value))
-		}
-		return c.sendResult(ctx, http.MethodPut, path, fields, &policy)
-	})
-	return policy, err
-}
-
-func orEmptyRules(rules []access.Rule) []access.Rule {
-	if rules == nil {
-		return []access.Rule{}
-	}
-	return rules
 }
 
 func appPolicyPath(scope, appID, policyID string) string {

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,57 +22,85 @@ import (
 	"github.com/cfst/cfst/internal/transport"
 )
 
-// envProxyBenchConcurrency sets the number of concurrent clients of BenchmarkProxy.
-const envProxyBenchConcurrency = "PROXY_BENCH_CONCURRENCY"
+// Environment variables that tune BenchmarkProxy.
+const (
+	envProxyBenchConcurrency = "PROXY_BENCH_CONCURRENCY" // concurrent clients; 16
+	envProxyBenchDelay       = "PROXY_BENCH_DELAY"       // the far origin's delay; 20ms
+)
 
-// proxyBenchRound is how many requests each side sends before the other takes a turn.
+// proxyBenchRound is how many requests each side sends before the next takes a turn.
 const proxyBenchRound = 250
 
-// BenchmarkProxy sends the same requests to the same emulator origin (the echo behind
-// Access) with the same number of concurrent clients, directly with the credentials and
-// through cfst proxy, in alternating rounds so that both see the same machine load. It
-// reports requests per second and latency percentiles of each, and the proxy's share of
-// the direct throughput. b.N is the number of requests of each side. bench/proxy.sh runs
-// it.
+// proxyBenchFarShare is the far setting's share of b.N: its requests each take the
+// origin's delay, so it sends fewer.
+const proxyBenchFarShare = 10
+
+// BenchmarkProxy sends the same GETs from the same number of concurrent clients to the
+// same emulator origins by three ways, in alternating rounds so that all see the same
+// machine load: direct (the client adds the credentials itself), bare (an
+// httputil.ReverseProxy that only adds the two headers, with cfst's upstream transport
+// and buffer pool: the ceiling of a proxy built on it) and proxy (cfst proxy, writing its
+// access log to a file). It does so in two settings:
+//
+//   - near: the echo origin answers at once. Clients, proxies and emulator share this
+//     machine's CPUs, so throughput is bound by CPU and the figures measure what each
+//     hop costs.
+//   - far: the origin answers after PROXY_BENCH_DELAY, as an upstream across a network
+//     does. The figures are what a client of the proxy sees. No bare side.
+//
+// It reports requests per second and latency percentiles of each side, and the shares
+// of direct throughput. b.N is the number of requests a side sends in the near setting;
+// the far setting sends b.N/proxyBenchFarShare. bench/proxy.sh runs it.
 func BenchmarkProxy(b *testing.B) {
 	concurrency := 16
 	if value, err := strconv.Atoi(os.Getenv(envProxyBenchConcurrency)); err == nil && value > 0 {
 		concurrency = value
 	}
-	bench := newProxyBench(b)
-	direct := &proxyBenchSide{url: "https://echo.example.com/bench",
-		client: proxyTestDirectClient(b, bench.fixture, transport.Credentials{
-			ClientID: testClientID, Secret: secret.New(testCanary)}, "echo.example.com")}
-	proxied := &proxyBenchSide{url: bench.base + "/bench", client: &http.Client{
-		Timeout: 10 * time.Second, Transport: &http.Transport{
-			MaxIdleConnsPerHost: concurrency, MaxIdleConns: concurrency}}}
-	sides := []*proxyBenchSide{direct, proxied}
-	for _, side := range sides {
-		side.run(b, concurrency, concurrency) // open the connections before the clock starts
-		side.reset()
+	delay := 20 * time.Millisecond
+	if value, err := time.ParseDuration(os.Getenv(envProxyBenchDelay)); err == nil {
+		delay = value
 	}
+	bench := newProxyBench(b, delay)
+	near := bench.sides(b, "echo.example.com", concurrency, true)
+	far := bench.sides(b, "rec.example.com", concurrency, false)
 	b.ResetTimer()
-	for done := 0; done < b.N; done += proxyBenchRound {
-		n := min(proxyBenchRound, b.N-done)
-		for _, side := range sides {
-			side.run(b, concurrency, n)
-		}
-		slices.Reverse(sides) // take turns at going first
-	}
+	runProxyBenchRounds(b, near, concurrency, b.N)
+	runProxyBenchRounds(b, far, concurrency, max(1, b.N/proxyBenchFarShare))
 	b.StopTimer()
-	directRate, proxyRate := direct.rate(), proxied.rate()
 	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(directRate, "direct_req/s")
-	b.ReportMetric(proxyRate, "proxy_req/s")
-	b.ReportMetric(100*proxyRate/directRate, "proxy_%_of_direct")
-	b.ReportMetric(direct.millis(0.50), "direct_p50_ms")
-	b.ReportMetric(proxied.millis(0.50), "proxy_p50_ms")
-	b.ReportMetric(direct.millis(0.99), "direct_p99_ms")
-	b.ReportMetric(proxied.millis(0.99), "proxy_p99_ms")
+	reportProxyBench(b, "near", near)
+	reportProxyBench(b, "far", far)
+}
+
+// runProxyBenchRounds sends n requests on every side, proxyBenchRound at a time, the
+// sides taking turns at going first.
+func runProxyBenchRounds(b *testing.B, sides []*proxyBenchSide, concurrency, n int) {
+	sides = slices.Clone(sides)
+	for done := 0; done < n; done += proxyBenchRound {
+		for _, side := range sides {
+			side.run(b, concurrency, min(proxyBenchRound, n-done))
+		}
+		sides = append(sides[1:], sides[0])
+	}
+}
+
+// reportProxyBench reports the figures of one setting, each named setting_side_what.
+func reportProxyBench(b *testing.B, setting string, sides []*proxyBenchSide) {
+	direct := sides[0]
+	for _, side := range sides {
+		name := setting + "_" + side.name
+		b.ReportMetric(side.rate(), name+"_req/s")
+		b.ReportMetric(side.millis(0.50), name+"_p50_ms")
+		b.ReportMetric(side.millis(0.99), name+"_p99_ms")
+		if side != direct {
+			b.ReportMetric(100*side.rate()/direct.rate(), name+"_%_of_direct")
+		}
+	}
 }
 
 // proxyBenchSide is one way to the origin, and what its requests took.
 type proxyBenchSide struct {
+	name      string
 	url       string
 	client    *http.Client
 	elapsed   time.Duration
@@ -120,18 +150,19 @@ func (s *proxyBenchSide) millis(q float64) float64 {
 	return float64(s.latencies[index].Microseconds()) / 1000
 }
 
-// proxyBench is the emulator and a proxy in front of it.
+// proxyBench is the emulator and a cfst proxy in front of it.
 type proxyBench struct {
 	fixture *emuFixture
-	base    string
+	base    string // the cfst proxy's URL
 }
 
-// newProxyBench starts the emulator with proxyTestWorld's echo and cfst proxy --to it,
-// in this process; the proxy's access log is discarded.
-func newProxyBench(b *testing.B) *proxyBench {
+// newProxyBench starts the emulator with proxyTestWorld, whose rec origin answers after
+// delay here, and cfst proxy --to its echo and rec hostnames, in this process. The
+// proxy's stderr, access log included, goes to a file.
+func newProxyBench(b *testing.B, delay time.Duration) *proxyBench {
 	b.Helper()
 	world, err := emulator.ParseWorld("bench.yaml", []byte(fmt.Sprintf(proxyTestWorld,
-		"ok", "ok", "ok")))
+		"slow:"+delay.String(), "ok", "ok")))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -149,12 +180,17 @@ func newProxyBench(b *testing.B) *proxyBench {
 	}
 	f.env = map[string]string{"SSL_CERT_FILE": f.caFile, "CFST_CONNECT_TO": "::" + f.srv.Addr()}
 	app, _, _ := f.newApp("")
-	var announced syncBuffer
-	app.Streams.Err = &proxyBenchLog{announce: &announced}
+	logFile, err := os.Create(filepath.Join(dir, "proxy.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { logFile.Close() })
+	app.Streams.Err = logFile
 	app.EnvFile = f.envFile
 	ctx, cancel := context.WithCancel(context.Background())
 	running, err := app.startProxy(ctx, &proxyOptions{Listen: "127.0.0.1:0",
-		To: []string{"https://echo.example.com"}, ReloadEvery: defaultReloadEvery})
+		To:          []string{"https://echo.example.com", "https://rec.example.com"},
+		ReloadEvery: defaultReloadEvery})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -164,19 +200,62 @@ func newProxyBench(b *testing.B) *proxyBench {
 	return &proxyBench{fixture: f, base: "http://" + running.addr.String()}
 }
 
-// proxyBenchLog keeps the proxy's notes and drops its access log, as a busy proxy's
-// operator would send it to a file.
-type proxyBenchLog struct{ announce *syncBuffer }
-
-func (l *proxyBenchLog) Write(p []byte) (int, error) {
-	if strings.HasPrefix(string(p), "cfst proxy:") {
-		return l.announce.Write(p)
+// sides returns the ways to host's /bench, direct first, each with its connections open.
+// The proxy is reached by path, /HOST/bench.
+func (pb *proxyBench) sides(b *testing.B, host string, concurrency int,
+	withBare bool) []*proxyBenchSide {
+	creds := transport.Credentials{ClientID: testClientID, Secret: secret.New(testCanary)}
+	sides := []*proxyBenchSide{{name: "direct", url: "https://" + host + "/bench",
+		client: proxyTestDirectClient(b, pb.fixture, creds, host)}}
+	if withBare {
+		sides = append(sides, &proxyBenchSide{name: "bare",
+			url: pb.startBare(b, host, creds) + "/bench", client: proxyBenchClient(concurrency)})
 	}
-	return len(p), nil
+	sides = append(sides, &proxyBenchSide{name: "proxy", url: pb.base + "/" + host + "/bench",
+		client: proxyBenchClient(concurrency)})
+	for _, side := range sides {
+		side.run(b, concurrency, concurrency) // open the connections before the clock starts
+		side.reset()
+	}
+	return sides
 }
 
-func proxyBenchGet(client *http.Client, url string) error {
-	resp, err := client.Get(url)
+// startBare starts the bare side: an httputil.ReverseProxy that sends every request to
+// host with the credentials added, over a transport built as cfst proxy builds its own,
+// and nothing else (no client checks, header stripping, access log or reload).
+func (pb *proxyBench) startBare(b *testing.B, host string, creds transport.Credentials) string {
+	app, _, _ := pb.fixture.newApp("")
+	opts, err := app.transportOptions(connectionOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	upstream, err := transport.NewTransport(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	target := &url.URL{Scheme: "https", Host: host}
+	srv := httptest.NewServer(&httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Header.Set(transport.HeaderClientID, creds.ClientID)
+			pr.Out.Header.Set(transport.HeaderClientSecret, creds.Secret.Reveal())
+		},
+		Transport:  upstream,
+		BufferPool: newBufferPool(proxyBufferSize),
+		ErrorLog:   quietServerLog(),
+	})
+	b.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// proxyBenchClient is a client of a local proxy that keeps a connection per worker.
+func proxyBenchClient(concurrency int) *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		MaxIdleConnsPerHost: concurrency, MaxIdleConns: concurrency}}
+}
+
+func proxyBenchGet(client *http.Client, target string) error {
+	resp, err := client.Get(target)
 	if err != nil {
 		return err
 	}
@@ -185,7 +264,7 @@ func proxyBenchGet(client *http.Client, url string) error {
 		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+		return fmt.Errorf("GET %s: status %d", target, resp.StatusCode)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cfst/cfst/internal/probe"
@@ -23,6 +24,10 @@ const accessCookie = "CF_Authorization"
 // every write whatever it is (httputil.ReverseProxy does that), so streams are not
 // delayed; flushing every write of other bodies too would cost a system call each.
 const proxyFlushInterval = 0
+
+// proxyBufferSize is the size of the buffers response bodies are copied through, the
+// size httputil.ReverseProxy would allocate for each response without a pool.
+const proxyBufferSize = 32 << 10
 
 // accessHeaderPrefix is the canonical prefix of every header Access reads or sets.
 const accessHeaderPrefix = "Cf-Access-"
@@ -42,6 +47,7 @@ type accessProxy struct {
 	creds      *credentialSource
 	guard      *clientGuard
 	base       http.RoundTripper
+	buffers    *bufferPool
 	hosts      []string // every upstream hostname: the only hosts that get the token
 	allowHTTP  bool
 	passCookie bool
@@ -66,8 +72,8 @@ func (app *App) newAccessProxy(opts *proxyOptions) (*accessProxy, error) {
 		return nil, usageError("check --cacert and "+envCertFile, "%s", err)
 	}
 	p := &accessProxy{app: app, creds: creds, guard: guard, base: app.debugTransport(base),
-		upstreams: map[string]*upstream{}, allowHTTP: opts.Conn.AllowHTTP,
-		passCookie: opts.PassAccessCookie}
+		buffers: newBufferPool(proxyBufferSize), upstreams: map[string]*upstream{},
+		allowHTTP: opts.Conn.AllowHTTP, passCookie: opts.PassAccessCookie}
 	if err := p.addUpstreams(opts.To); err != nil {
 		return nil, err
 	}
@@ -181,6 +187,7 @@ func (p *accessProxy) reverseProxy(up *upstream) *httputil.ReverseProxy {
 		},
 		Transport:      p,
 		FlushInterval:  proxyFlushInterval,
+		BufferPool:     p.buffers,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.upstreamError,
 		ErrorLog:       quietServerLog(),
@@ -348,6 +355,22 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// bufferPool lends httputil.ReverseProxy the buffers it copies response bodies
+// through. Without it every response allocates one, which under load is most of the
+// proxy's garbage and a good part of its CPU time.
+type bufferPool struct{ pool sync.Pool }
+
+func newBufferPool(size int) *bufferPool {
+	return &bufferPool{pool: sync.Pool{New: func() any {
+		buf := make([]byte, size)
+		return &buf
+	}}}
+}
+
+func (b *bufferPool) Get() []byte { return *b.pool.Get().(*[]byte) }
+
+func (b *bufferPool) Put(buf []byte) { b.pool.Put(&buf) }
 
 // quietServerLog drops the standard library's server and proxy log lines; cfst logs each
 // request itself.

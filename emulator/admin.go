@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -178,6 +179,42 @@ func (s *Server) APIToken() string {
 		}
 	}
 	return ""
+}
+
+// APITokenInfo is an API token of the world, as APITokens lists it.
+type APITokenInfo struct {
+	// Name is the token's name in the world; a token without one is named "api_tokens[N]"
+	// after its place in the world file.
+	Name  string
+	Value string
+	// Missing lists the permissions the token lacks, in the order of the Perm* constants;
+	// it is empty for a token with every permission.
+	Missing []string
+}
+
+// APITokens lists the world's API tokens, those lacking the fewest permissions first and
+// otherwise in the world's order.
+func (s *Server) APITokens() []APITokenInfo {
+	st := s.state
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	infos := make([]APITokenInfo, 0, len(st.apiTokens))
+	for i, tok := range st.apiTokens {
+		info := APITokenInfo{Name: tok.name, Value: tok.value.Reveal()}
+		if info.Name == "" {
+			info.Name = fmt.Sprintf("api_tokens[%d]", i)
+		}
+		for _, p := range allPermissions {
+			if !tok.perms[p] {
+				info.Missing = append(info.Missing, p)
+			}
+		}
+		infos = append(infos, info)
+	}
+	slices.SortStableFunc(infos, func(a, b APITokenInfo) int {
+		return len(a.Missing) - len(b.Missing)
+	})
+	return infos
 }
 
 func (t apiTokenRecord) hasAll(perms []string) bool {

@@ -80,7 +80,7 @@ func TestAlertingPoliciesAndWebhooks(t *testing.T) {
 
 	policy := map[string]any{"name": "expiring tokens", "enabled": true,
 		"alert_type": "expiring_service_token_alert", "mechanisms": map[string]any{
-			"email": []map[string]string{{"id": "ops@example.com"}},
+			"email":    []map[string]string{{"id": "ops@example.com"}},
 			"webhooks": []map[string]string{{"id": hookID}}}}
 	status, answer = call("POST", "/policies", policy)
 	if status != http.StatusOK {

@@ -59,9 +59,11 @@ func createdResult(result any) (apiResult, error) {
 }
 
 // serveAPI answers a Cloudflare API request: it applies injected faults, then routes.
+// Every answer, a fault's included, carries a cf-ray header, as Cloudflare's do.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	defer recoverAsInternalError(w)
 	s.state.apiRequests.Add(1)
+	stampRay(w)
 	w.Header().Set("Date", s.clock.Now().UTC().Format(http.TimeFormat))
 	rest, found := strings.CutPrefix(r.URL.Path, apiPrefix)
 	if !found || rest == "" || path.Clean(rest) != rest {

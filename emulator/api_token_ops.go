@@ -115,5 +115,5 @@ func (s *Server) rotateToken(c *apiCall) (apiResult, error) {
 	}
 	tok.rotate(st.gen, change.previousExpireAt, c.now)
 	tok.version++
-	return okResult(tok.toJSON(true))
+	return okResult(tok.generatedJSON())
 }

@@ -6,13 +6,15 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cfst/cfst/internal/secret"
 )
 
 // tokenJSON is a service token as the API shows it. ClientSecret is set only by create,
 // rotate, and an update that bumps client_secret_version. ExpiresAt is left out for a
-// token whose duration is forever, and LastSeenAt until the token is first presented.
+// token whose duration is forever. LastSeenAt is left out until the token is first
+// presented, and always in the answers of create and rotate (fact sheet §1.2).
 type tokenJSON struct {
 	ID                            string      `json:"id"`
 	Name                          string      `json:"name"`
@@ -48,6 +50,14 @@ func (tok *tokenRecord) toJSON(withSecret bool) tokenJSON {
 	if withSecret {
 		out.ClientSecret = &wireSecret{tok.secret}
 	}
+	return out
+}
+
+// generatedJSON is a token as create and rotate show it: with its new secret and without
+// last_seen_at.
+func (tok *tokenRecord) generatedJSON() tokenJSON {
+	out := tok.toJSON(true)
+	out.LastSeenAt = nil
 	return out
 }
 
@@ -136,8 +146,9 @@ func checkAPIName(name string) error {
 	switch {
 	case strings.TrimSpace(name) == "":
 		return errInvalid("name is required")
-	case len(name) > maxNameLength:
-		return errInvalid("name must be at most %d characters, got %d", maxNameLength, len(name))
+	case nameTooLong(name):
+		return errInvalid("name must be at most %d characters, got %d", maxNameLength,
+			utf8.RuneCountInString(name))
 	}
 	return nil
 }
@@ -171,7 +182,7 @@ func (s *Server) createToken(c *apiCall) (apiResult, error) {
 	}
 	tok.previousExpiresAt = change.previousExpireAt
 	st.addToken(tok)
-	return createdResult(tok.toJSON(true))
+	return createdResult(tok.generatedJSON())
 }
 
 // applyFields sets the name, the duration (which resets expires_at to now + duration) and

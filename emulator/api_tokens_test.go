@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"context"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -314,5 +315,62 @@ func TestServerAccessors(t *testing.T) {
 	if srv.AccountID() != "0123456789abcdef0123456789abcdef" ||
 		srv.ZoneID() != "fedcba9876543210fedcba9876543210" {
 		t.Errorf("AccountID, ZoneID = %q, %q", srv.AccountID(), srv.ZoneID())
+	}
+}
+
+// TestServiceTokenFieldsPerAnswer checks which answers carry client_secret and
+// last_seen_at, as the fact sheet's table (§1.2) gives them, for a token that has been
+// seen at the edge.
+func TestServiceTokenFieldsPerAnswer(t *testing.T) {
+	srv := startWorld(t, emulator.DefaultWorld())
+	auth := "Bearer " + srv.APIToken()
+	tokens := "/accounts/" + srv.AccountID() + "/access/service_tokens"
+	status, made := apiCall(t, srv, "POST", tokens, `{"name":"seen"}`, auth)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, made.Raw)
+	}
+	checkTokenFields(t, "create", made.Get("result"), true, false)
+
+	req, err := http.NewRequest("GET", "https://jaeger.example.com/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("CF-Access-Client-Id", made.Get("result.client_id").String())
+	req.Header.Set("CF-Access-Client-Secret", made.Get("result.client_secret").String())
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("the edge answered %d, want 200", resp.StatusCode)
+	}
+
+	token := tokens + "/" + made.Get("result.id").String()
+	for _, step := range []struct {
+		name, method, path, body string
+		secret, lastSeen         bool
+	}{
+		{"get", "GET", token, "", false, true},
+		{"update", "PUT", token, `{"name":"seen-again"}`, false, true},
+		{"refresh", "POST", token + "/refresh", "", false, true},
+		{"rotate", "POST", token + "/rotate", "", true, false},
+		{"delete", "DELETE", token, "", false, true},
+	} {
+		status, body := apiCall(t, srv, step.method, step.path, step.body, auth)
+		if status != 200 {
+			t.Fatalf("%s: %d %s", step.name, status, body.Raw)
+		}
+		checkTokenFields(t, step.name, body.Get("result"), step.secret, step.lastSeen)
+	}
+}
+
+func checkTokenFields(t *testing.T, answer string, token gjson.Result, secret, lastSeen bool) {
+	t.Helper()
+	if got := token.Get("client_secret").Exists(); got != secret {
+		t.Errorf("%s: client_secret present = %v, want %v: %s", answer, got, secret, token.Raw)
+	}
+	if got := token.Get("last_seen_at").Exists(); got != lastSeen {
+		t.Errorf("%s: last_seen_at present = %v, want %v: %s", answer, got, lastSeen, token.Raw)
 	}
 }

@@ -124,11 +124,18 @@ func (s *Server) serveEdge(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// stampEdgeHeaders sets the headers every edge answer carries and returns the ray id.
+// stampEdgeHeaders sets the headers every edge answer carries, an injected fault's
+// included, and returns the ray id.
 func stampEdgeHeaders(w http.ResponseWriter) uint64 {
+	ray := stampRay(w)
+	w.Header().Set("Server", "cloudflare")
+	return ray
+}
+
+// stampRay sets a new cf-ray header and returns its ray id.
+func stampRay(w http.ResponseWriter) uint64 {
 	ray := rand.Uint64()
 	w.Header().Set("Cf-Ray", formatRay(ray)+"-"+edgeColo)
-	w.Header().Set("Server", "cloudflare")
 	return ray
 }
 

@@ -9,7 +9,8 @@
 // One HTTPS listener serves everything, routed by host and path: the team domain
 // (<team>.cloudflareaccess.com), the hostnames of the world's applications (the Access
 // edge), an admin API under /__emulator/, and the Cloudflare API under /client/v4 on any
-// other host.
+// other host. Every answer but the admin API's carries a cf-ray header, and those of the
+// edge and the team domain Server: cloudflare too, injected faults included.
 //
 // # The Access edge
 //
@@ -216,9 +217,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case host == s.world.TeamDomain():
 		s.serveTeam(w, r)
 	case s.isEdgeHost(host):
-		if !s.injectEdgeFault(w, r) {
-			s.serveEdge(w, r)
-		}
+		s.serveEdge(w, r)
 	default:
 		s.serveAPI(w, r)
 	}

@@ -16,7 +16,8 @@ import (
 // handling. A fault with an empty Host applies to the Cloudflare API (Path is then the
 // path after /client/v4); one with a Host applies to the edge for that hostname. Faults
 // are tried in the order they were added; the first that matches and has times left
-// fires. Faults never apply to the admin API.
+// fires, once per request. Faults never apply to the admin API. An edge fault answers
+// with the edge's cf-ray and Server headers, as Cloudflare's own errors do.
 type Fault struct {
 	// Method matches the request method; empty matches any.
 	Method string `yaml:"method,omitempty"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/cfst/cfst/emulator"
+	"github.com/cfst/cfst/internal/probe"
 )
 
 func listParams() zero_trust.AccessServiceTokenListParams {
@@ -240,24 +242,92 @@ func TestEdgeFault(t *testing.T) {
 		Status: 503, RetryAfter: 2, Times: 1}); err != nil {
 		t.Fatal(err)
 	}
-	get := func(url string) *http.Response {
-		resp, err := srv.Client().Get(url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
-	}
-	if resp := get("https://jaeger.example.com/slow/x"); resp.StatusCode != 503 ||
-		resp.Header.Get("Retry-After") != "2" {
+	target := "https://jaeger.example.com/slow/x"
+	resp, body := edgeGet(t, srv, target)
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" {
 		t.Errorf("edge fault: %d, Retry-After %q; want 503 and 2", resp.StatusCode,
 			resp.Header.Get("Retry-After"))
 	}
-	if resp := get("https://jaeger.example.com/slow/x"); resp.StatusCode == 503 {
+	if resp.Header.Get("Cf-Ray") == "" || resp.Header.Get("Server") != "cloudflare" {
+		t.Errorf("edge fault: cf-ray %q, server %q; want the edge's headers",
+			resp.Header.Get("Cf-Ray"), resp.Header.Get("Server"))
+	}
+	result := probe.Classify(probe.Target{URL: target}, resp, body)
+	if result.Class != probe.ClassBackendDown {
+		t.Errorf("cfst classifies the edge fault as %s, want backend_down", result.Class)
+	}
+	if resp, _ := edgeGet(t, srv, target); resp.StatusCode == 503 {
 		t.Errorf("a times:1 edge fault fired twice")
 	}
 	status, _ := apiCall(t, srv, "GET", "/user/tokens/verify", "", "Bearer "+srv.APIToken())
 	if status != 200 {
 		t.Errorf("an edge fault reached the API: %d", status)
 	}
+}
+
+// TestEdgeLatencyFaultFiresOnce checks that a latency-only edge fault delays a request
+// once, not twice, and counts once against its times.
+func TestEdgeLatencyFaultFiresOnce(t *testing.T) {
+	srv := startWorld(t, emulator.DefaultWorld())
+	const latency = 300 * time.Millisecond
+	if err := srv.InjectFault(emulator.Fault{Host: "jaeger.example.com", Latency: latency,
+		Times: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for want := int64(1); want <= 3; want++ {
+		start := time.Now()
+		edgeGet(t, srv, "https://jaeger.example.com/")
+		elapsed := time.Since(start)
+		_, faults := adminCall(t, srv, "GET", "/__emulator/faults", "")
+		fired := faults.Get("faults.0.fired").Int()
+		switch {
+		case want <= 2 && fired != want:
+			t.Errorf("after request %d the fault fired %d times, want %d", want, fired, want)
+		case want <= 2 && elapsed < latency:
+			t.Errorf("request %d took %s, want at least %s", want, elapsed, latency)
+		case want == 3 && fired != 2:
+			t.Errorf("a times:2 fault fired %d times", fired)
+		}
+	}
+}
+
+func TestAPIAnswersCarryRay(t *testing.T) {
+	srv := startWorld(t, parseWorld(t, testWorld))
+	if err := srv.InjectFault(emulator.Fault{Path: "/accounts/**", Status: 503,
+		Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/accounts/" + testAccount + "/access/service_tokens",
+		"/user/tokens/verify", "/nowhere"} {
+		req, err := http.NewRequest("GET", srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+adminToken)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		ray, colo, _ := strings.Cut(resp.Header.Get("Cf-Ray"), "-")
+		if len(ray) != 16 || colo == "" {
+			t.Errorf("GET %s (%d): cf-ray %q, want <16 hex>-<colo>", path, resp.StatusCode,
+				resp.Header.Get("Cf-Ray"))
+		}
+	}
+}
+
+// edgeGet sends a GET through srv.Client and returns the answer with its body read.
+func edgeGet(t *testing.T, srv *emulator.Server, url string) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := srv.Client().Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, body
 }

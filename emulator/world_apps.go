@@ -108,7 +108,7 @@ func (idx refIndex) checkInlinePolicy(path fieldPath, p *WorldAppPolicy,
 	if strings.TrimSpace(p.Name) == "" {
 		return problemAt(path.with("name"), "missing name (or ref, to use a reusable policy)")
 	}
-	if len(p.Name) > maxNameLength {
+	if nameTooLong(p.Name) {
 		return problemAt(path.with("name"), "name is longer than %d characters", maxNameLength)
 	}
 	if !validID(p.ID) || ids[p.ID] {

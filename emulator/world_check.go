@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The defaults of a world.
@@ -215,13 +216,19 @@ func checkName(path fieldPath, name string, seen map[string]bool) error {
 	switch {
 	case strings.TrimSpace(name) == "":
 		return problemAt(path.with("name"), "missing name")
-	case len(name) > maxNameLength:
+	case nameTooLong(name):
 		return problemAt(path.with("name"), "name is longer than %d characters", maxNameLength)
 	case seen[name]:
 		return problemAt(path.with("name"), "the name %q is used twice", name)
 	}
 	seen[name] = true
 	return nil
+}
+
+// nameTooLong reports whether a name has more characters than Cloudflare allows. It
+// counts characters, not bytes, as cfst create does.
+func nameTooLong(name string) bool {
+	return utf8.RuneCountInString(name) > maxNameLength
 }
 
 func checkScope(path fieldPath, scope string) error {

@@ -53,8 +53,6 @@ func hintOf(err error) string {
 	return ""
 }
 
-var errNotImplemented = errors.New("not implemented yet")
-
 // noArgs rejects positional arguments with a usage error.
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/cfst/cfst/emulator"
-	"github.com/cfst/cfst/internal/dotenv"
 )
 
 // inProcess is one emulator and one working directory, shared by the runs of a test.
@@ -91,15 +90,4 @@ func (h *inProcess) mustRun(want int, args ...string) runResult {
 			want, result.stdout, result.stderr)
 	}
 	return result
-}
-
-// dotenvValue returns the value of key in the harness's .env file.
-func (h *inProcess) dotenvValue(key string) string {
-	h.t.Helper()
-	file, err := dotenv.Load(h.envFile())
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	value, _ := file.Get(key)
-	return value
 }

@@ -3,12 +3,12 @@ package cli
 // Policy hints for `cfst test`: when a target refuses the token (login_redirect,
 // forbidden, unauthenticated) and the API is configured, the hint names the Access
 // application that matched and what its policies do with the token, instead of listing
-// every possible cause. Wire it in through the prober's hook:
+// every possible cause. It is wired in through the prober's hook:
 //
 //	prober.Annotate = app.policyAnnotator(ctx)
 //
-// or, for results already collected, call policyHints(ctx, app, results). Without an API
-// token, or when the API fails, hints stay as they are; debug output says why.
+// Without an API token, or when the API fails, hints stay as they are; debug output says
+// why.
 
 import (
 	"context"
@@ -20,14 +20,6 @@ import (
 	"github.com/cfst/cfst/internal/access"
 	"github.com/cfst/cfst/internal/probe"
 )
-
-// policyHints rewrites the hints of refused results in place; see policyAnnotator.
-func policyHints(ctx context.Context, app *App, results []probe.Result) {
-	annotate := app.policyAnnotator(ctx)
-	for i := range results {
-		annotate(&results[i])
-	}
-}
 
 // policyAnnotator returns a probe.Prober.Annotate hook that rewrites the hint of every
 // login_redirect, forbidden and unauthenticated result to name the matched application

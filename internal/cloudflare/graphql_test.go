@@ -67,8 +67,7 @@ func TestEachLoginGroupSplitsFullWindows(t *testing.T) {
 	now := recordLogins(srv, 40, 6*time.Hour, 1, 40, 1000)
 
 	counts := map[string]int64{}
-	var requests int64
-	requests = requestsDuring(srv, func() {
+	requests := requestsDuring(srv, func() {
 		err := c.EachLoginGroup(t.Context(), LoginQuery{Since: now.Add(-11 * 24 * time.Hour),
 			Until: now, Dimensions: []string{LoginDimToken, LoginDimAddress}, PageSize: 6},
 			func(g LoginGroup) error {

@@ -34,7 +34,6 @@ type service struct {
 
 	// alerted is set when a failing alert went out, so that a resolved one follows.
 	alerted      bool
-	lastAlertAt  time.Time
 	probes, fail int64
 }
 

@@ -37,8 +37,9 @@ type tokenStats struct {
 	baselineAddresses map[string]bool
 	baselineCountries map[string]bool
 
-	// refusalBuckets counts refused logins per BurstWindow since the window's start.
-	refusalBuckets map[int64]int64
+	// refusalSlots counts refused logins per burstSlot, by slots before the window's end
+	// (slot 0 ends at the end); bursts are found over burstSlots consecutive slots.
+	refusalSlots map[int64]int64
 }
 
 // addressStats counts the logins from one address and the applications they reached.
@@ -52,7 +53,7 @@ func newTokenStats(tok Token, known bool) *tokenStats {
 	return &tokenStats{token: tok, known: known, apps: map[string]*Count{},
 		addresses: map[string]*addressStats{}, countries: map[string]*Count{},
 		baselineAddresses: map[string]bool{}, baselineCountries: map[string]bool{},
-		refusalBuckets: map[int64]int64{}}
+		refusalSlots: map[int64]int64{}}
 }
 
 func newAnalysis(src Source, tokens []Token, opts Options) *analysis {
@@ -163,27 +164,41 @@ func (a *analysis) readBaseline(ctx context.Context) error {
 	})
 }
 
-// readRefusals counts the window's refused logins per BurstWindow, for bursts.
+// readRefusals counts the window's refused logins per slot, for bursts.
 func (a *analysis) readRefusals(ctx context.Context) error {
 	refused := false
 	q := a.query(a.since, a.until, cloudflare.LoginDimTime, cloudflare.LoginDimToken)
 	q.Allowed = &refused
 	return a.src.EachLoginGroup(ctx, q, func(g cloudflare.LoginGroup) error {
 		if s := a.statsOf(g.TokenID); s != nil {
-			s.refusalBuckets[a.bucketOf(g.Time)] += g.Count
+			s.refusalSlots[a.slotOf(g.Time)] += g.Count
 		}
 		return nil
 	})
 }
 
-// bucketOf is the index of the BurstWindow that holds t, counted from the window's start.
-func (a *analysis) bucketOf(t time.Time) int64 {
-	return int64(t.Sub(a.since.Truncate(time.Second)) / a.opts.BurstWindow)
+// burstSlots is how many slots a BurstWindow spans. A burst is looked for in every run of
+// that many consecutive slots, so one that straddles a slot's edge is still found whole.
+const burstSlots = 5
+
+// burstSlot is the length of one slot: a fifth of the BurstWindow.
+func (a *analysis) burstSlot() time.Duration {
+	return max(a.opts.BurstWindow/burstSlots, time.Nanosecond)
 }
 
-// bucketStart is the start of bucket i.
-func (a *analysis) bucketStart(i int64) time.Time {
-	return a.since.Truncate(time.Second).Add(time.Duration(i) * a.opts.BurstWindow)
+// slotOf is the index of the slot that holds t, counted back from the window's end, so
+// that the latest logins, the ones a burst that is going on now consists of, are never
+// split by an edge laid from the window's start.
+func (a *analysis) slotOf(t time.Time) int64 {
+	if !t.Before(a.until) {
+		return 0
+	}
+	return int64(a.until.Sub(t) / a.burstSlot())
+}
+
+// slotEnd is the end of slot i.
+func (a *analysis) slotEnd(i int64) time.Time {
+	return a.until.Add(-time.Duration(i) * a.burstSlot())
 }
 
 // readLastLogins finds when each token that logged in did so last.

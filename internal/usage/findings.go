@@ -265,14 +265,10 @@ func (a *analysis) rateSpike(s *tokenStats) []Finding {
 		span(a.opts.Baseline), baseline), evidence)}
 }
 
-// refusalBurst finds the BurstWindow with the most refusals, when it is a burst.
+// refusalBurst finds the BurstWindow with the most refusals, when it is a burst. Windows
+// are runs of burstSlots slots, so they overlap and a burst is never split in two.
 func (a *analysis) refusalBurst(ctx context.Context, s *tokenStats) ([]Finding, error) {
-	bucket, refused := int64(0), int64(0)
-	for i, n := range s.refusalBuckets {
-		if n > refused || n == refused && i < bucket {
-			bucket, refused = i, n
-		}
-	}
+	newest, refused := mostRefusedRun(s.refusalSlots)
 	expected := 0.0
 	if a.opts.Baseline > 0 {
 		expected = float64(s.baselineRefused) * float64(a.opts.BurstWindow) /
@@ -281,8 +277,8 @@ func (a *analysis) refusalBurst(ctx context.Context, s *tokenStats) ([]Finding, 
 	if refused < a.opts.BurstMinRefusals || float64(refused) < 3*expected {
 		return nil, nil
 	}
-	from := a.bucketStart(bucket)
-	to := from.Add(a.opts.BurstWindow)
+	to := a.slotEnd(newest)
+	from := to.Add(-a.opts.BurstWindow)
 	addresses, err := a.refusingAddresses(ctx, s.token.ID, from, to)
 	if err != nil {
 		return nil, err
@@ -291,6 +287,23 @@ func (a *analysis) refusalBurst(ctx context.Context, s *tokenStats) ([]Finding, 
 	return []Finding{s.finding(KindRefusalBurst, SeverityWarning, fmt.Sprintf(
 		"%s was refused %d times between %s and %s (%.1f expected from the baseline)",
 		s.label(), refused, stamp(from), stamp(to), expected), evidence)}, nil
+}
+
+// mostRefusedRun returns the run of burstSlots consecutive slots with the most refusals,
+// as its newest slot (the latest run on a tie), and their sum.
+func mostRefusedRun(slots map[int64]int64) (newest, refused int64) {
+	runs := map[int64]int64{}
+	for slot, n := range slots {
+		for first := max(slot-burstSlots+1, 0); first <= slot; first++ {
+			runs[first] += n
+		}
+	}
+	for first, n := range runs {
+		if n > refused || n == refused && first < newest {
+			newest, refused = first, n
+		}
+	}
+	return newest, refused
 }
 
 // refusingAddresses lists where a burst's refusals came from, most first (at most 5).

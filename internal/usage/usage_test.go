@@ -208,6 +208,36 @@ func TestAnalyzeFindsBurstsOfRefusals(t *testing.T) {
 	}
 }
 
+// TestAnalyzeFindsBurstsAcrossEdges records 12 refusals in two halves three minutes
+// apart, on either side of every fixed five-minute edge (from the window's start, from its
+// end, and whole seconds), and at the very end of the window: a burst is found whole.
+func TestAnalyzeFindsBurstsAcrossEdges(t *testing.T) {
+	for _, end := range []time.Duration{0, 90 * time.Second, 5 * time.Minute, time.Hour} {
+		t.Run(end.String(), func(t *testing.T) {
+			f := newFixture(t)
+			id, until := f.tokenID("ci"), f.srv.Clock().Now()
+			var events []emulator.LoginEvent
+			for i := range 12 {
+				at := until.Add(-end - time.Duration(i/6)*3*time.Minute -
+					time.Duration(i%6)*time.Second - time.Millisecond)
+				events = append(events, emulator.LoginEvent{Time: at, TokenID: id,
+					AppID: "app-burst", IP: netip.MustParseAddr("198.51.100.66"),
+					Country: "US", RayID: fmt.Sprintf("b%015x", i+1)})
+			}
+			f.srv.RecordLoginEvents(events...)
+			bursts := findingsOf(f.analyze(Options{Now: until}), KindRefusalBurst, "ci")
+			if len(bursts) != 1 || bursts[0].Evidence.Refused != 12 {
+				t.Fatalf("bursts %+v, want one of 12 refusals", bursts)
+			}
+			e := bursts[0].Evidence
+			if e.To.Sub(e.From) != 5*time.Minute || e.From.After(events[11].Time) ||
+				e.To.Before(events[0].Time) {
+				t.Errorf("burst from %s to %s misses the refusals", e.From, e.To)
+			}
+		})
+	}
+}
+
 func TestAnalyzeFindsRateSpikes(t *testing.T) {
 	f := newFixture(t)
 	f.history(7, f.tokenID("ci"), "192.0.2.10", "US") // one a day

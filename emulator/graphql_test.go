@@ -218,15 +218,21 @@ func TestGraphQLAnswersTheTutorialQuery(t *testing.T) {
 	}
 }
 
-// recordAt injects events at base+offset seconds, one per spec: token, ip, allowed.
+// recordAt injects events at base+offset seconds, one per spec: token, ip, allowed. The
+// application of token T's events is "app-T", and an allowed event names the approving
+// policy "policy-T", as an admitted login does.
 func recordAt(srv *Server, base time.Time, specs ...eventSpec) {
 	events := make([]LoginEvent, 0, len(specs))
 	for i, spec := range specs {
-		events = append(events, LoginEvent{
+		event := LoginEvent{
 			Time: base.Add(spec.offset), RayID: fmt.Sprintf("%016x", i+1),
 			TokenID: spec.token, AppID: "app-" + spec.token, Country: spec.country,
 			IP: netip.MustParseAddr(spec.ip), Allowed: spec.allowed,
-		})
+		}
+		if spec.allowed {
+			event.ApprovingPolicyID = "policy-" + spec.token
+		}
+		events = append(events, event)
 	}
 	srv.RecordLoginEvents(events...)
 }
@@ -286,6 +292,9 @@ func TestGraphQLFilters(t *testing.T) {
 	minute := func(n int) string {
 		return base.Add(time.Duration(n) * time.Minute).UTC().Format(time.RFC3339)
 	}
+	day := func(n int) string {
+		return base.AddDate(0, 0, n).UTC().Format(time.DateOnly)
+	}
 	tests := []struct {
 		filter string
 		want   string // the rays of the matching events, in time order
@@ -308,6 +317,38 @@ func TestGraphQLFilters(t *testing.T) {
 		{`datetime_lt: "` + minute(1) + `"`, "1"},
 		{`datetime: "` + minute(2) + `"`, "3"},
 		{`datetime_neq: "` + minute(2) + `"`, "1 2 4"},
+		// The application filter (issue 7): each event's application is app-<token>.
+		{`appId: "app-a"`, "1 2"},
+		{`appId: "app-nope"`, ""},
+		{`appId_neq: "app-a"`, "3 4"},
+		{`appId_in: ["app-b", "app-c", "app-nope"]`, "3 4"},
+		{`appId_notin: ["app-a", "app-c"]`, "3"},
+		{`OR: [{appId: "app-c"}, {serviceTokenId: "b"}]`, "3 4"},
+		{`AND: [{appId: "app-a"}, {isSuccessfulLogin: 0}]`, "2"},
+		// Only an admitted login has an approving policy; a refused one has "".
+		{`approvingPolicyId: "policy-a"`, "1"},
+		{`approvingPolicyId_in: ["policy-a", "policy-b"]`, "1 3"},
+		{`approvingPolicyId: ""`, "2 4"},
+		{`approvingPolicyId_neq: ""`, "1 3"},
+		{`approvingPolicyId_notin: ["policy-b", ""]`, "1"},
+		{`country: "US"`, "1 4"},
+		{`country_neq: "US"`, "2 3"},
+		{`country_notin: ["US", "FR"]`, "3"},
+		{`ipAddress_neq: "192.0.2.1"`, "2 3"},
+		{`ipAddress_in: ["192.0.2.2", "2001:db8::1"]`, "2 3"},
+		{`ipAddress_notin: ["192.0.2.1", "192.0.2.2"]`, "3"},
+		{`cfRayId_in: ["0000000000000001", "0000000000000004"]`, "1 4"},
+		{`cfRayId_neq: "0000000000000001"`, "2 3 4"},
+		{`serviceTokenId_in: []`, ""},
+		// A service-token login has no mTLS certificate and no existing JWT.
+		{`mtlsStatus: ""`, "1 2 3 4"},
+		{`mtlsStatus_neq: ""`, ""},
+		{`hasExistingJWT: 0`, "1 2 3 4"},
+		{`hasExistingJWT: 1`, ""},
+		{`date_geq: "` + day(0) + `"`, "1 2 3 4"},
+		{`date_lt: "` + day(0) + `"`, ""},
+		{`date: "` + day(-1) + `"`, ""},
+		{`date_neq: "` + day(-1) + `"`, "1 2 3 4"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.filter, func(t *testing.T) {

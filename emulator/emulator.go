@@ -43,6 +43,8 @@
 //     Cloudflare documents this rule for strict mode only. Requests that a Bypass policy
 //     lets through, requests without credentials, faulty credentials and unknown client ids
 //     are not recorded.
+//   - When two applications have the very same destination, the account's application
+//     wins over the zone's, and then the one created first.
 //   - A request to a covered hostname on a path no application covers goes to the origin
 //     of the first application on that hostname, without Access.
 //   - The login redirect carries kid and redirect_url, not Cloudflare's meta parameter.

@@ -71,14 +71,21 @@ func secretMatches(want secret.Secret, got string) bool {
 	return subtle.ConstantTimeCompare([]byte(want.Reveal()), []byte(got)) == 1
 }
 
-// applications returns copies of every application, account and zone scope, each with its
-// policies (its own and the reusable ones attached) sorted by precedence.
+// applications returns copies of every application, each with its policies (its own and
+// the reusable ones attached) sorted by precedence: the account's first, then the zone's,
+// each in creation order. That is the order in which a client reads them from the API
+// (account scope, then zone scope), so when two applications have the very same
+// destination, a tie Cloudflare does not document, the edge and cfst pick the same one.
 func (st *state) applications() []access.Application {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	out := make([]access.Application, 0, len(st.apps))
-	for _, rec := range st.apps {
-		out = append(out, st.resolvedApp(rec))
+	for _, scope := range []string{scopeAccount, scopeZone} {
+		for _, rec := range st.apps {
+			if rec.scope == scope {
+				out = append(out, st.resolvedApp(rec))
+			}
+		}
 	}
 	return out
 }

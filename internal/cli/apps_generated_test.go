@@ -853,17 +853,13 @@ func (g *generatedWorld) addApps() {
 	}
 }
 
-// pattern picks a hostname and path no application has yet.
-//
-// TODO: generate shared destinations too once cfst and the emulator break the tie the
-// same way. Match gives a tie to the earlier application in its list; cfst lists the
-// account's applications before the zone's, while the edge keeps one list in creation
-// order, so a zone application made before an account application with the same
-// destination takes the edge's requests while apps and --probe judge the account one.
+// pattern picks a hostname and path, now and then one another application has already:
+// two applications with the very same destination are a tie that cfst and the edge must
+// break the same way (the account's application first, then the one created first).
 func (g *generatedWorld) pattern(used map[string]bool) string {
 	for {
 		pattern := pick(g.rng, patternHosts) + pick(g.rng, patternPaths)
-		if !used[pattern] {
+		if !used[pattern] || g.chance(25) {
 			used[pattern] = true
 			return pattern
 		}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -133,23 +132,8 @@ func (app *App) announceMonitor(addr net.Addr, opts *monitorOptions, setup monit
 // wait serves until ctx ends or the server fails, then stops the monitor and finishes the
 // requests in flight.
 func (r *runningMonitor) wait(ctx context.Context) error {
-	var failed error
-	select {
-	case err := <-r.served:
-		failed = fmt.Errorf("monitor server stopped: %w", err)
-	case <-ctx.Done():
-		r.app.notef("cfst monitor: stopping")
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), monitorShutdownTimeout)
-	defer cancel()
-	if err := r.server.Shutdown(shutdownCtx); err != nil && failed == nil {
-		failed = fmt.Errorf("stop the monitor server: %w", err)
-	}
-	if failed == nil {
-		if err := <-r.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			failed = fmt.Errorf("monitor server stopped: %w", err)
-		}
-	}
+	failed := serveUntilDone(ctx, r.server, r.served, "monitor server",
+		monitorShutdownTimeout, func() { r.app.notef("cfst monitor: stopping") })
 	r.stop()
 	<-r.stopped
 	r.clients.closeIdleConnections()

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -153,19 +152,7 @@ func (app *App) startProxy(ctx context.Context, opts *proxyOptions) (*runningPro
 func (r *runningProxy) wait(ctx context.Context) error {
 	defer r.stop()
 	defer r.proxy.closeIdleConnections()
-	select {
-	case err := <-r.served:
-		return fmt.Errorf("proxy stopped: %w", err)
-	case <-ctx.Done():
-	}
-	r.proxy.app.notef("cfst proxy: stopping; finishing the requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), proxyShutdownTimeout)
-	defer cancel()
-	if err := r.server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("stop the proxy: %w", err)
-	}
-	if err := <-r.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("proxy stopped: %w", err)
-	}
-	return nil
+	return serveUntilDone(ctx, r.server, r.served, "proxy", proxyShutdownTimeout, func() {
+		r.proxy.app.notef("cfst proxy: stopping; finishing the requests in flight")
+	})
 }

@@ -37,9 +37,10 @@ type tokenStats struct {
 	baselineAddresses map[string]bool
 	baselineCountries map[string]bool
 
-	// refusalSlots counts refused logins per burstSlot, by slots before the window's end
-	// (slot 0 ends at the end); bursts are found over burstSlots consecutive slots.
-	refusalSlots map[int64]int64
+	// refusalsAt counts refused logins per second (Unix time): the analytics API's finest
+	// grain, so that a burst is found in an exact sliding window. It holds one entry per
+	// second with a refusal, at most 86,400 a day per token: small beside the logins.
+	refusalsAt map[int64]int64
 }
 
 // addressStats counts the logins from one address and the applications they reached.
@@ -53,7 +54,7 @@ func newTokenStats(tok Token, known bool) *tokenStats {
 	return &tokenStats{token: tok, known: known, apps: map[string]*Count{},
 		addresses: map[string]*addressStats{}, countries: map[string]*Count{},
 		baselineAddresses: map[string]bool{}, baselineCountries: map[string]bool{},
-		refusalSlots: map[int64]int64{}}
+		refusalsAt: map[int64]int64{}}
 }
 
 func newAnalysis(src Source, tokens []Token, opts Options) *analysis {
@@ -164,41 +165,17 @@ func (a *analysis) readBaseline(ctx context.Context) error {
 	})
 }
 
-// readRefusals counts the window's refused logins per slot, for bursts.
+// readRefusals counts the window's refused logins per second, for bursts.
 func (a *analysis) readRefusals(ctx context.Context) error {
 	refused := false
 	q := a.query(a.since, a.until, cloudflare.LoginDimTime, cloudflare.LoginDimToken)
 	q.Allowed = &refused
 	return a.src.EachLoginGroup(ctx, q, func(g cloudflare.LoginGroup) error {
 		if s := a.statsOf(g.TokenID); s != nil {
-			s.refusalSlots[a.slotOf(g.Time)] += g.Count
+			s.refusalsAt[g.Time.Unix()] += g.Count
 		}
 		return nil
 	})
-}
-
-// burstSlots is how many slots a BurstWindow spans. A burst is looked for in every run of
-// that many consecutive slots, so one that straddles a slot's edge is still found whole.
-const burstSlots = 5
-
-// burstSlot is the length of one slot: a fifth of the BurstWindow.
-func (a *analysis) burstSlot() time.Duration {
-	return max(a.opts.BurstWindow/burstSlots, time.Nanosecond)
-}
-
-// slotOf is the index of the slot that holds t, counted back from the window's end, so
-// that the latest logins, the ones a burst that is going on now consists of, are never
-// split by an edge laid from the window's start.
-func (a *analysis) slotOf(t time.Time) int64 {
-	if !t.Before(a.until) {
-		return 0
-	}
-	return int64(a.until.Sub(t) / a.burstSlot())
-}
-
-// slotEnd is the end of slot i.
-func (a *analysis) slotEnd(i int64) time.Time {
-	return a.until.Add(-time.Duration(i) * a.burstSlot())
 }
 
 // readLastLogins finds when each token that logged in did so last.

@@ -265,10 +265,11 @@ func (a *analysis) rateSpike(s *tokenStats) []Finding {
 		span(a.opts.Baseline), baseline), evidence)}
 }
 
-// refusalBurst finds the BurstWindow with the most refusals, when it is a burst. Windows
-// are runs of burstSlots slots, so they overlap and a burst is never split in two.
+// refusalBurst finds the BurstWindow with the most refusals, when it is a burst. The
+// window slides second by second, so a burst is never split in two.
 func (a *analysis) refusalBurst(ctx context.Context, s *tokenStats) ([]Finding, error) {
-	newest, refused := mostRefusedRun(s.refusalSlots)
+	width := int64(max(a.opts.BurstWindow/time.Second, 1))
+	last, refused := mostRefusedWindow(s.refusalsAt, width)
 	expected := 0.0
 	if a.opts.Baseline > 0 {
 		expected = float64(s.baselineRefused) * float64(a.opts.BurstWindow) /
@@ -277,7 +278,7 @@ func (a *analysis) refusalBurst(ctx context.Context, s *tokenStats) ([]Finding, 
 	if refused < a.opts.BurstMinRefusals || float64(refused) < 3*expected {
 		return nil, nil
 	}
-	to := a.slotEnd(newest)
+	to := time.Unix(last+1, 0).UTC()
 	from := to.Add(-a.opts.BurstWindow)
 	addresses, err := a.refusingAddresses(ctx, s.token.ID, from, to)
 	if err != nil {
@@ -289,21 +290,23 @@ func (a *analysis) refusalBurst(ctx context.Context, s *tokenStats) ([]Finding, 
 		s.label(), refused, stamp(from), stamp(to), expected), evidence)}, nil
 }
 
-// mostRefusedRun returns the run of burstSlots consecutive slots with the most refusals,
-// as its newest slot (the latest run on a tie), and their sum.
-func mostRefusedRun(slots map[int64]int64) (newest, refused int64) {
-	runs := map[int64]int64{}
-	for slot, n := range slots {
-		for first := max(slot-burstSlots+1, 0); first <= slot; first++ {
-			runs[first] += n
+// mostRefusedWindow returns the window of width seconds with the most refusals, as the
+// second of its last refusal (the latest window on a tie), and their sum.
+func mostRefusedWindow(refusalsAt map[int64]int64, width int64) (last, refused int64) {
+	seconds := slices.Sorted(maps.Keys(refusalsAt))
+	var inWindow int64
+	first := 0
+	for _, second := range seconds {
+		inWindow += refusalsAt[second]
+		for second-seconds[first] >= width {
+			inWindow -= refusalsAt[seconds[first]]
+			first++
+		}
+		if inWindow >= refused {
+			last, refused = second, inWindow
 		}
 	}
-	for first, n := range runs {
-		if n > refused || n == refused && first < newest {
-			newest, refused = first, n
-		}
-	}
-	return newest, refused
+	return last, refused
 }
 
 // refusingAddresses lists where a burst's refusals came from, most first (at most 5).

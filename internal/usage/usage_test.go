@@ -208,17 +208,20 @@ func TestAnalyzeFindsBurstsOfRefusals(t *testing.T) {
 	}
 }
 
-// TestAnalyzeFindsBurstsAcrossEdges records 12 refusals in two halves three minutes
-// apart, on either side of every fixed five-minute edge (from the window's start, from its
-// end, and whole seconds), and at the very end of the window: a burst is found whole.
+// TestAnalyzeFindsBurstsAcrossEdges records 12 refusals in two halves up to 4m55s apart,
+// on either side of every fixed edge (minutes or five minutes, from the window's start or
+// its end, whole seconds), and at the very end of the window: a burst is found whole.
 func TestAnalyzeFindsBurstsAcrossEdges(t *testing.T) {
-	for _, end := range []time.Duration{0, 90 * time.Second, 5 * time.Minute, time.Hour} {
-		t.Run(end.String(), func(t *testing.T) {
+	for _, c := range []struct{ end, gap time.Duration }{{0, 3 * time.Minute},
+		{90 * time.Second, 3 * time.Minute}, {5 * time.Minute, 3 * time.Minute},
+		{time.Hour, 3 * time.Minute}, {5 * time.Second, 4*time.Minute + 50*time.Second}} {
+		end, gap := c.end, c.gap
+		t.Run(end.String()+"-"+gap.String(), func(t *testing.T) {
 			f := newFixture(t)
 			id, until := f.tokenID("ci"), f.srv.Clock().Now()
 			var events []emulator.LoginEvent
 			for i := range 12 {
-				at := until.Add(-end - time.Duration(i/6)*3*time.Minute -
+				at := until.Add(-end - time.Duration(i/6)*gap -
 					time.Duration(i%6)*time.Second - time.Millisecond)
 				events = append(events, emulator.LoginEvent{Time: at, TokenID: id,
 					AppID: "app-burst", IP: netip.MustParseAddr("198.51.100.66"),

@@ -5,7 +5,9 @@ package cli
 // service tokens in every state. For every token and application, the verdict of
 // `cfst apps --output json` must be what a live request to the emulator's edge gets.
 //
-// Each run picks a seed and logs it; replay a failure with
+// The seed is fixed (defaultGeneratedSeed), so that every run, CI's too, tests the same
+// worlds; CFST_GENERATED_SEED=random explores new ones. Each run logs its seed; replay a
+// failure with
 //
 //	go test ./internal/cli -run TestAppsAgreesWithTheEdgeInGeneratedWorlds -args -generated.seed=N
 //
@@ -40,12 +42,15 @@ import (
 var (
 	generatedSeedFlag = flag.Uint64("generated.seed", 0,
 		"seed of the generated worlds of the apps test; 0 takes $"+envGeneratedSeed+
-			" or a random one")
+			" (a number, or random), else the fixed default")
 	generatedWorldsFlag = flag.Int("generated.worlds", 0,
 		"number of generated worlds of the apps test; 0 means 20, or 4 with -short")
 )
 
 const envGeneratedSeed = "CFST_GENERATED_SEED"
+
+// defaultGeneratedSeed is the seed of a run that names none.
+const defaultGeneratedSeed = 20261204
 
 // clockAdvance is how far the clock of some worlds moves after start: past the expiry of
 // tokens and grace periods set one hour ahead.
@@ -75,14 +80,18 @@ func generatedSeed(t *testing.T) uint64 {
 	if *generatedSeedFlag != 0 {
 		return *generatedSeedFlag
 	}
-	if text := os.Getenv(envGeneratedSeed); text != "" {
-		seed, err := strconv.ParseUint(text, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: want an unsigned integer", envGeneratedSeed, text)
-		}
-		return seed
+	text := os.Getenv(envGeneratedSeed)
+	switch text {
+	case "":
+		return defaultGeneratedSeed
+	case "random":
+		return rand.Uint64()
 	}
-	return rand.Uint64()
+	seed, err := strconv.ParseUint(text, 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q: want an unsigned integer or random", envGeneratedSeed, text)
+	}
+	return seed
 }
 
 // checkGeneratedWorld generates world index of seed, runs apps for every credential

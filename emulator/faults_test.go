@@ -269,7 +269,7 @@ func TestEdgeFault(t *testing.T) {
 // once, not twice, and counts once against its times.
 func TestEdgeLatencyFaultFiresOnce(t *testing.T) {
 	srv := startWorld(t, emulator.DefaultWorld())
-	const latency = 300 * time.Millisecond
+	const latency = time.Second // far above a loaded machine's request time
 	if err := srv.InjectFault(emulator.Fault{Host: "jaeger.example.com", Latency: latency,
 		Times: 2}); err != nil {
 		t.Fatal(err)
@@ -287,6 +287,8 @@ func TestEdgeLatencyFaultFiresOnce(t *testing.T) {
 			t.Errorf("request %d took %s, want at least %s", want, elapsed, latency)
 		case want == 3 && fired != 2:
 			t.Errorf("a times:2 fault fired %d times", fired)
+		case want == 3 && elapsed >= latency:
+			t.Errorf("request 3, after the fault was used up, took %s", elapsed)
 		}
 	}
 }

@@ -73,7 +73,6 @@ func TestDemoStepsKeepTheSecret(t *testing.T) {
 		Getenv: func(string) string { return "" }, Now: time.Now, Timeout: 30 * time.Second}
 	tour := newDemoTour(app, srv, dir, caFile)
 
-	started := time.Now()
 	secrets := map[string]bool{}
 	for i, step := range tour.steps() {
 		if err := step(context.Background()); err != nil {
@@ -92,8 +91,5 @@ func TestDemoStepsKeepTheSecret(t *testing.T) {
 		if strings.Contains(out.String(), value) {
 			t.Errorf("a secret of the tour's .env appears in its output:\n%s", out.String())
 		}
-	}
-	if elapsed := time.Since(started); elapsed > 20*time.Second {
-		t.Errorf("the tour took %s", elapsed)
 	}
 }

@@ -107,9 +107,13 @@ func TestProxyRotationUnderLoad(t *testing.T) {
 	}
 	old := proxyTestDirectClient(t, f.emuFixture, transport.Credentials{
 		ClientID: testClientID, Secret: secret.New(testCanary)}, "echo.example.com")
-	if resp, err := old.Get("https://echo.example.com/"); err != nil ||
-		resp.StatusCode == http.StatusOK {
-		t.Fatalf("the old secret still works after --finish: %v %v", resp, err)
+	resp, err := old.Get("https://echo.example.com/")
+	if err != nil {
+		t.Fatalf("a request with the old secret after --finish: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		t.Fatalf("the old secret still works after --finish: %s", resp.Status)
 	}
 	hammer.waitFor(t, 40)
 	for _, problem := range hammer.finish() {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -133,7 +134,7 @@ func TestEmulateInfoFileAndEnvironment(t *testing.T) {
 		"SSL_CERT_FILE":         wantCA,
 		"CFST_CONNECT_TO":       "::" + info.EdgeAddr,
 	}
-	if env := envLines(t, run.stdout.String()); !mapsEqual(env, wantEnv) {
+	if env := envLines(t, run.stdout.String()); !maps.Equal(env, wantEnv) {
 		t.Errorf("environment lines:\n%s\nwant %v", run.stdout.String(), wantEnv)
 	}
 	if strings.Contains(run.stderr.String(), "warning") {
@@ -142,18 +143,6 @@ func TestEmulateInfoFileAndEnvironment(t *testing.T) {
 	if _, err := os.Stat("emu.json"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the info file outlived the emulator: %v", err)
 	}
-}
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for key, value := range a {
-		if got, ok := b[key]; !ok || got != value {
-			return false
-		}
-	}
-	return true
 }
 
 // checkAPIAnswers verifies the info's API token at its API URL, trusting only its CA.

@@ -60,12 +60,8 @@ func usageSpan(d time.Duration) string {
 // piped.
 func (app *App) printUsageTokens(view usageView) error {
 	tty := app.Streams.OutTTY
-	header := []string{"TOKEN", "ADMITTED", "REFUSED", "APPLICATIONS", "ADDRESSES",
-		"COUNTRIES", "LAST SEEN"}
-	if !tty {
-		header = append([]string{"RECORD"}, header...)
-	}
-	t := newTable(app.Streams, header...)
+	t := newTable(app.Streams, "TOKEN", "ADMITTED", "REFUSED", "APPLICATIONS", "ADDRESSES",
+		"COUNTRIES", "LAST SEEN")
 	for _, tok := range view.Tokens {
 		apps := make([]string, len(tok.Applications))
 		for i, c := range tok.Applications {

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cfst/cfst/internal/monitor"
+	"github.com/cfst/cfst/internal/probe"
 )
 
 // Defaults of `cfst monitor`.
@@ -30,6 +31,9 @@ type monitorOptions struct {
 	Interval     time.Duration
 	ReloadEvery  time.Duration
 	Conn         connectionOptions
+	// stdinTargets are the targets of the command line with --services -, read when the
+	// monitor starts; see monitorTargets.
+	stdinTargets []probe.Target
 }
 
 func newMonitorCmd(app *App) *cobra.Command {

@@ -184,6 +184,41 @@ func TestMonitorReloadsConfigAndEnv(t *testing.T) {
 	assertNoCanary(t, "stderr", run.stderr.String())
 }
 
+// TestMonitorStdinTargetsSurviveReloads: with --services -, stdin is read once and its
+// targets kept, so the reload after `cfst rotate` takes the new secret from .env; the
+// probes pass once the old secret no longer works.
+func TestMonitorStdinTargetsSurviveReloads(t *testing.T) {
+	f := newMonitorTestFixture(t)
+	run := monitorTestStartStdin(t, f.emuFixture, "https://ok.example.com/\n",
+		"--services", "-", "--interval", "1s", "--reload-every", "10ms")
+	run.waitStatus("the first round", func(s monitor.Status) bool { return s.Rounds >= 1 })
+
+	if result := f.run("rotate", "probe", "--grace", "1h"); result.code != ExitOK {
+		t.Fatalf("rotate: exit %d\n%s", result.code, result.stderr)
+	}
+	run.waitStderr("reloaded: 1 services")
+	if result := f.run("rotate", "probe", "--finish"); result.code != ExitOK {
+		t.Fatalf("rotate --finish: exit %d\n%s", result.code, result.stderr)
+	}
+	// A round in flight now may have sent the old secret in time; the next one starts
+	// after --finish.
+	rounds := run.status().Rounds
+	status := run.waitStatus("two more rounds", func(s monitor.Status) bool {
+		return s.Rounds >= rounds+2
+	})
+	if len(status.Services) != 1 || status.Services[0].Class != "ok" {
+		t.Errorf("after the rotation: services %+v, want ok.example.com ok", status.Services)
+	}
+	log := run.stderr.String()
+	if strings.Contains(log, "reload failed") {
+		t.Errorf("a reload failed:\n%s", log)
+	}
+	assertNoCanary(t, "stderr", log)
+	if strings.Contains(log, proxyTestEnvSecret(t, f.emuFixture).Reveal()) {
+		t.Error("the new secret is on stderr")
+	}
+}
+
 func TestMonitorTargetsFromArguments(t *testing.T) {
 	f := newMonitorTestFixture(t)
 	services := filepath.Join(f.dir, "services.txt")

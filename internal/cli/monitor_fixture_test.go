@@ -146,7 +146,14 @@ var monitorTestListening = regexp.MustCompile(`cfst monitor: listening on (http:
 // listens.
 func monitorTestStart(t *testing.T, f *emuFixture, args ...string) *monitorTestRun {
 	t.Helper()
-	app, stdout, stderr := f.newApp("")
+	return monitorTestStartStdin(t, f, "", args...)
+}
+
+// monitorTestStartStdin is monitorTestStart with stdin holding stdin.
+func monitorTestStartStdin(t *testing.T, f *emuFixture, stdin string,
+	args ...string) *monitorTestRun {
+	t.Helper()
+	app, stdout, stderr := f.newApp(stdin)
 	ctx, cancel := context.WithCancel(context.Background())
 	run := &monitorTestRun{t: t, stderr: stderr, stdout: stdout, cancel: cancel,
 		exited: make(chan int, 1)}

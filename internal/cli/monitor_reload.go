@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cfst/cfst/internal/filewatch"
 	"github.com/cfst/cfst/internal/monitor"
 )
 
@@ -18,7 +19,7 @@ type monitorReloader struct {
 	app    *App
 	opts   *monitorOptions
 	mon    *monitor.Monitor
-	watch  *monitor.FileWatch
+	watch  *filewatch.Watch
 	files  []string       // the files watch watches
 	hangup chan os.Signal // SIGHUP
 	api    *http.Client   // the API client's transport, kept across reloads
@@ -31,7 +32,7 @@ func (app *App) newMonitorReloader(opts *monitorOptions, mon *monitor.Monitor,
 	setup monitor.Setup, api *http.Client) *monitorReloader {
 	files := app.monitorFiles(opts, setup.Config)
 	r := &monitorReloader{app: app, opts: opts, mon: mon, files: files, api: api,
-		watch: monitor.NewFileWatch(files...), hangup: make(chan os.Signal, 1)}
+		watch: filewatch.New(files...), hangup: make(chan os.Signal, 1)}
 	signal.Notify(r.hangup, syscall.SIGHUP)
 	return r
 }

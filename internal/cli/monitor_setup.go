@@ -2,6 +2,7 @@ package cli
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/cfst/cfst/internal/cloudflare"
 	"github.com/cfst/cfst/internal/monitor"
@@ -48,8 +49,7 @@ func (app *App) monitorConfig(opts *monitorOptions) (*monitor.Config, error) {
 		if cfg, err = monitor.ParseConfig("command line", nil, app.monitorLookup); err != nil {
 			return nil, err
 		}
-		test := &testOptions{Args: opts.Args, Services: opts.Services}
-		if cfg.Services, err = app.testTargets(test); err != nil {
+		if cfg.Services, err = app.monitorTargets(opts); err != nil {
 			return nil, err
 		}
 		if opts.Services != "-" {
@@ -60,6 +60,23 @@ func (app *App) monitorConfig(opts *monitorOptions) (*monitor.Config, error) {
 		cfg.Interval = opts.Interval
 	}
 	return cfg, nil
+}
+
+// monitorTargets reads the targets of the command line: arguments and --services. Stdin
+// (--services -) is read once, by the setup at the start, and kept for every reload,
+// which would find stdin at its end.
+func (app *App) monitorTargets(opts *monitorOptions) ([]probe.Target, error) {
+	if opts.Services == "-" && opts.stdinTargets != nil {
+		return slices.Clone(opts.stdinTargets), nil
+	}
+	targets, err := app.testTargets(&testOptions{Args: opts.Args, Services: opts.Services})
+	if err != nil {
+		return nil, err
+	}
+	if opts.Services == "-" {
+		opts.stdinTargets = targets
+	}
+	return targets, nil
 }
 
 // monitorLookup reads a variable a configuration names (url_env): the environment, then
